@@ -1,7 +1,36 @@
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 {
     "name": "Order Management",
+    "summary": "Order entry, review, execution, tracking and completion "
+    "as a company's order-management regulation asks",
     "version": "18.0.1.0.0",
-    "depends": ["sale_management", "sale_stock", "stock_delivery", "account", "portal"],
+    "development_status": "Alpha",
+    "category": "Sales/Sales",
+    "website": "https://github.com/order-management/order_management",
+    "author": "Order Management Contributors",
     "license": "LGPL-3",
+    "depends": [
+        "sale_management",
+        "sale_stock",
+        # carrier and tracking number on deliveries
+        "stock_delivery",
+        "account",
+        "portal",
+    ],
+    "external_dependencies": {"python": ["openpyxl", "xlsxwriter"]},
+    "data": [
+        "security/order_management_groups.xml",
+        "security/ir.model.access.csv",
+        "security/order_management_security.xml",
+        "data/mail_activity_type_data.xml",
+        "wizards/sale_order_reject_wizard_views.xml",
+        "views/sale_order_views.xml",
+        "views/stock_picking_views.xml",
+        "views/order_audit_event_views.xml",
+        "views/order_management_menus.xml",
+    ],
+    "demo": [
+        "demo/res_users_demo.xml",
+    ],
     "installable": True,
 }

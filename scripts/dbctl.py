@@ -13,6 +13,8 @@ from odoo.tools import config
 def main(argv):
     conf, action, dbname = argv
     config.parse_config(["-c", conf])
+    # The served instance hides database management; this local tool needs it.
+    config["list_db"] = True
     exists = odoo.service.db.exp_db_exist(dbname)
     if action == "exists":
         return 0 if exists else 1

@@ -1,0 +1,27 @@
+from odoo import models
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+
+        invoices = posted.filtered(lambda m: m.move_type == "out_invoice")
+        orders = invoices._sale_orders_to_follow()
+        if orders:
+            self.env["order.audit.event"]._record(
+                orders,
+                "invoice",
+                "completion",
+                "invoiced",
+                dict.fromkeys(orders.ids, "to_invoice"),
+                note=", ".join(invoices.mapped("name")),
+            )
+        return posted
+
+    def _sale_orders_to_follow(self):
+        """Return the orders whose completion these moves may advance."""
+        invoices = self.filtered(lambda m: m.move_type == "out_invoice")
+        # Finance follows orders through their invoices, whoever owns them.
+        return invoices.sudo().line_ids.sale_line_ids.order_id

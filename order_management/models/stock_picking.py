@@ -1,0 +1,81 @@
+from odoo import fields, models
+from odoo.exceptions import UserError
+
+SHIPMENT_STATES = [
+    ("shipped", "Shipped"),
+    ("signed", "Signed"),
+]
+
+
+class StockPicking(models.Model):
+    _inherit = "stock.picking"
+
+    # ------------------------------------------------------------ fields --
+
+    shipment_state = fields.Selection(
+        SHIPMENT_STATES, copy=False, readonly=True, index=True, tracking=True
+    )
+    signed_by = fields.Char(
+        copy=False, help="Name of the person who signed for the delivery."
+    )
+    signed_date = fields.Datetime(copy=False, readonly=True)
+
+    # ----------------------------------------------------------- actions --
+
+    def _action_done(self):
+        shipments = self._customer_shipments()
+        shipments._check_shipping_record()
+
+        result = super()._action_done()
+
+        shipments = shipments.filtered(lambda p: p.state == "done")
+        if shipments:
+            shipments.write({"shipment_state": "shipped"})
+            orders = shipments.sale_id
+            self.env["order.audit.event"]._record(
+                orders, "ship", "shipment", "shipped", dict.fromkeys(orders.ids, "to_ship")
+            )
+        return result
+
+    def action_confirm_signature(self):
+        """Record that the customer signed for these delivered shipments."""
+        self.env["sale.order"]._check_role("order_management.group_order_logistics")
+        for picking in self:
+            if picking.shipment_state != "shipped":
+                raise UserError(
+                    self.env._(
+                        "%(picking)s has not been shipped, or is already signed.",
+                        picking=picking.name,
+                    )
+                )
+            if not (picking.signed_by or "").strip():
+                raise UserError(
+                    self.env._(
+                        "Enter who signed for %(picking)s first.", picking=picking.name
+                    )
+                )
+        self.write({"shipment_state": "signed", "signed_date": fields.Datetime.now()})
+
+        orders = self.sale_id
+        signed = orders.filtered(lambda o: o.shipment_state == "signed")
+        self.env["order.audit.event"]._record(
+            signed, "sign", "shipment", "signed", dict.fromkeys(signed.ids, "shipped")
+        )
+        signed._try_complete()
+        return True
+
+    # ----------------------------------------------------------- helpers --
+
+    def _customer_shipments(self):
+        return self.filtered(lambda p: p.picking_type_code == "outgoing" and p.sale_id)
+
+    def _check_shipping_record(self):
+        missing = self.filtered(lambda p: not p.carrier_id or not p.carrier_tracking_ref)
+        if missing:
+            raise UserError(
+                self.env._(
+                    "Set the carrier and the tracking number before shipping: "
+                    "%(pickings)s.",
+                    pickings=", ".join(missing.mapped("name")),
+                )
+            )
