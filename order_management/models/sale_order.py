@@ -172,10 +172,13 @@ class SaleOrder(models.Model):
                 )
             )
         old_states = {order.id: order.state for order in self}
+        if vals.get("state") == "sale":
+            self._check_confirmations(old_states, dict.fromkeys(self.ids, "sale"))
 
         result = super().write(vals)
 
         if "state" in vals:
+            # Again after the write: it may have changed what was approved.
             self._check_confirmations(old_states)
             self._record_state_changes(old_states)
         self._reopen_changed_approvals()
@@ -213,10 +216,11 @@ class SaleOrder(models.Model):
             super()._confirmation_error_message() or self._review_block_reason()
         )
 
-    def _check_confirmations(self, old_states):
+    def _check_confirmations(self, old_states, new_states=None):
         # A direct write of the state is a confirmation path like the others.
         for order in self:
-            if order.state == "sale" and old_states[order.id] != "sale":
+            new_state = (new_states or {}).get(order.id, order.state)
+            if new_state == "sale" and old_states[order.id] != "sale":
                 reason = order._review_block_reason()
                 if reason:
                     raise UserError(reason)
