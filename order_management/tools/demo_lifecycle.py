@@ -1,0 +1,150 @@
+"""Fill a demo database with TPC-H orders spread over the whole order path.
+
+Used by ``./om run`` once, on a database installed with demo data: the demo
+users of each role take the steps, so every order's history reads as if
+people had done the work.
+"""
+
+import logging
+
+from odoo import fields
+
+_logger = logging.getLogger(__name__)
+
+# Share of the imported orders left at each step, in path order.
+STEP_SHARES = [
+    ("waiting", 0.15),
+    ("rejected", 0.10),
+    ("resubmitted", 0.05),
+    ("approved", 0.10),
+    ("confirmed", 0.15),
+    ("shipped", 0.10),
+    ("signed", 0.10),
+    ("invoiced", 0.10),
+    ("completed", 0.15),
+]
+
+REJECTION_REASONS = [
+    "Unit price is below the customer's agreed price list.",
+    "Delivery date is too early for the quantity ordered.",
+    "Delivery address is incomplete: the postcode is missing.",
+    "Customer asked to split the order; enter two orders instead.",
+]
+
+CARRIERS = ["SF Express", "China Post EMS", "DHL Express", "ZTO Express"]
+
+
+def _demo_user(env, login):
+    return env["res.users"].search([("login", "=", login)], limit=1)
+
+
+def split_by_step(orders):
+    """Cut ``orders`` into consecutive slices, one per step of STEP_SHARES."""
+    slices = {}
+    start = 0
+    for index, (step, share) in enumerate(STEP_SHARES):
+        last = index == len(STEP_SHARES) - 1
+        end = len(orders) if last else start + round(len(orders) * share)
+        slices[step] = orders[start:end]
+        start = end
+    return slices
+
+
+def load_demo_orders(env, directory, limit=500):
+    """Import ``limit`` TPC-H orders from ``directory`` and move them along.
+
+    :param env: an environment of the demo database (superuser is fine)
+    :param str directory: where ``tpchgen-cli`` wrote its ``.tbl`` files
+    :param int limit: how many orders to import
+    :return: the imported orders
+    """
+    clerk = _demo_user(env, "om_clerk")
+    reviewer = _demo_user(env, "om_reviewer")
+    logistics = _demo_user(env, "om_logistics")
+    finance = _demo_user(env, "om_finance")
+
+    orders = env["order.importer"].with_user(clerk).import_tpch(
+        directory, limit=limit, rebase_to=fields.Date.context_today(clerk)
+    )
+    orders = orders.with_env(env).sorted("id")
+    steps = split_by_step(orders)
+    _logger.info("demo: %s TPC-H orders imported", len(orders))
+
+    # 1. Review: some rejected, some corrected and sent again, most approved.
+    to_reject = steps["rejected"] | steps["resubmitted"]
+    for index, order in enumerate(to_reject):
+        reason = REJECTION_REASONS[index % len(REJECTION_REASONS)]
+        order.with_user(reviewer).action_reject(reason)
+    for order in steps["resubmitted"]:
+        line = order.order_line[:1].with_user(clerk)
+        line.product_uom_qty = max(1, round(line.product_uom_qty / 2))
+        order.with_user(clerk).action_submit_for_review()
+
+    confirmed_steps = ("confirmed", "shipped", "signed", "invoiced", "completed")
+    approved = steps["approved"].browse()
+    for step in ("approved",) + confirmed_steps:
+        approved |= steps[step]
+    approved.with_user(reviewer).action_approve()
+
+    # 2. Confirmation by the clerk who entered them.
+    confirmed = approved - steps["approved"]
+    confirmed.with_user(clerk).action_confirm()
+
+    # 3. Shipping with a carrier and a tracking number, then signatures.
+    shipped = confirmed - steps["confirmed"]
+    carriers = _demo_carriers(env)
+    for index, order in enumerate(shipped):
+        pickings = order.picking_ids.with_user(logistics)
+        pickings.write(
+            {
+                "carrier_id": carriers[index % len(carriers)].id,
+                "carrier_tracking_ref": f"OM{order.id:010d}",
+            }
+        )
+        for move in pickings.move_ids:
+            move.quantity = move.product_uom_qty
+        pickings.button_validate()
+
+    signed = shipped - steps["shipped"]
+    for order in signed:
+        pickings = order.picking_ids.with_user(logistics)
+        pickings.write({"signed_by": order.partner_id.name})
+        pickings.action_confirm_signature()
+
+    # 4. Finance: invoice, post, and collect the oldest ones.
+    invoiced = signed - steps["signed"]
+    invoices = invoiced.with_user(finance)._create_invoices(grouped=True)
+    invoices.action_post()
+    paid_invoices = steps["completed"].invoice_ids.filtered(lambda m: m.state == "posted")
+    if paid_invoices:
+        env["account.payment.register"].with_user(finance).with_context(
+            active_model="account.move", active_ids=paid_invoices.ids
+        ).create({"group_payment": False})._create_payments()
+
+    _logger.info(
+        "demo: orders by step: %s",
+        ", ".join(f"{step}={len(records)}" for step, records in steps.items()),
+    )
+    return orders
+
+
+def _demo_carriers(env):
+    """Return one carrier per name of CARRIERS, creating the missing ones."""
+    Carrier = env["delivery.carrier"]
+    carriers = Carrier.browse()
+    for name in CARRIERS:
+        carrier = Carrier.search([("name", "=", name)], limit=1)
+        if not carrier:
+            product = env["product.product"].create(
+                {"name": f"Freight: {name}", "type": "service", "list_price": 0.0}
+            )
+            carrier = Carrier.create(
+                {
+                    "name": name,
+                    "delivery_type": "fixed",
+                    "fixed_price": 0.0,
+                    "product_id": product.id,
+                }
+            )
+        carriers |= carrier
+    return carriers
