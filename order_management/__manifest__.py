@@ -23,6 +23,7 @@
         "security/ir.model.access.csv",
         "security/order_management_security.xml",
         "data/mail_activity_type_data.xml",
+        "wizards/order_import_wizard_views.xml",
         "wizards/sale_order_reject_wizard_views.xml",
         "views/sale_order_views.xml",
         "views/stock_picking_views.xml",

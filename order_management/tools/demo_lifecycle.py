@@ -31,6 +31,9 @@ REJECTION_REASONS = [
     "Customer asked to split the order; enter two orders instead.",
 ]
 
+# One order in PORTAL_EVERY goes to the demo portal customer.
+PORTAL_EVERY = 20
+
 CARRIERS = ["SF Express", "China Post EMS", "DHL Express", "ZTO Express"]
 
 
@@ -63,12 +66,30 @@ def load_demo_orders(env, directory, limit=500):
     logistics = _demo_user(env, "om_logistics")
     finance = _demo_user(env, "om_finance")
 
+    manager = _demo_user(env, "om_manager")
+
+    # Products are master data: the manager creates them, the clerk orders.
+    env["order.importer"].with_user(manager).import_tpch_master_data(
+        directory, limit=limit
+    )
     orders = env["order.importer"].with_user(clerk).import_tpch(
         directory, limit=limit, rebase_to=fields.Date.context_today(clerk)
     )
     orders = orders.with_env(env).sorted("id")
-    steps = split_by_step(orders)
     _logger.info("demo: %s TPC-H orders imported", len(orders))
+
+    # Some orders belong to the demo portal customer, at every step.
+    portal_customer = _demo_user(env, "om_portal").partner_id
+    if portal_customer:
+        for order in orders[::PORTAL_EVERY]:
+            order.with_user(clerk).write(
+                {
+                    "partner_id": portal_customer.id,
+                    "partner_invoice_id": portal_customer.id,
+                    "partner_shipping_id": portal_customer.id,
+                }
+            )
+    steps = split_by_step(orders)
 
     # 1. Review: some rejected, some corrected and sent again, most approved.
     to_reject = steps["rejected"] | steps["resubmitted"]

@@ -1,0 +1,61 @@
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from odoo.tests import tagged
+
+from odoo.addons.order_management.tools.demo_lifecycle import (
+    STEP_SHARES,
+    load_demo_orders,
+    split_by_step,
+)
+
+from .common import OrderManagementCommon
+
+
+def generate_tpch(directory, scale="0.001"):
+    """Write TPC-H tables into ``directory`` with the pinned tpchgen-cli."""
+    binary = Path(sys.executable).with_name("tpchgen-cli")
+    subprocess.run(
+        [str(binary), "-s", scale, "-o", str(directory), "--overwrite",
+         "-T", "orders", "-T", "lineitem", "-T", "customer", "-T", "part",
+         "-T", "nation"],
+        check=True,
+        capture_output=True,
+    )
+
+
+@tagged("post_install", "-at_install")
+class TestDemoLifecycle(OrderManagementCommon):
+    def test_01_split_covers_every_order_once(self):
+        """The step slices are consecutive and lose no order."""
+        orders = list(range(37))
+        slices = split_by_step(orders)
+        self.assertEqual(list(slices), [step for step, _share in STEP_SHARES])
+        self.assertEqual(sum(slices.values(), []), orders)
+
+    def test_02_demo_orders_reach_every_state(self):
+        """The run command's loader spreads real TPC-H orders over the path."""
+        with tempfile.TemporaryDirectory() as directory:
+            generate_tpch(directory)
+            orders = load_demo_orders(self.env, directory, limit=40)
+
+        self.assertEqual(len(orders), 40)
+        self.assertEqual(
+            set(orders.mapped("review_state")),
+            {"waiting", "rejected", "approved"},
+        )
+        self.assertEqual(
+            set(orders.mapped("shipment_state")), {"none", "to_ship", "shipped", "signed"}
+        )
+        self.assertEqual(
+            set(orders.mapped("completion_state")),
+            {"open", "to_invoice", "invoiced", "completed"},
+        )
+        resubmitted = orders.filtered(lambda o: len(o.order_review_ids) == 2)
+        self.assertTrue(resubmitted)
+        self.assertTrue(all(o.review_state == "waiting" for o in resubmitted))
+        completed = orders.filtered(lambda o: o.completion_state == "completed")
+        self.assertTrue(all(completed.mapped("locked")))
+        self.assertTrue(all(o.client_order_ref.startswith("TPCH-") for o in orders))
