@@ -35,7 +35,7 @@ def odoo_session(base_url, database, login, password):
         name, _sep, rest = header.partition("=")
         if name == "session_id":
             return rest.split(";", 1)[0]
-    raise SystemExit("login failed for %s" % login)
+    raise SystemExit(f"login failed for {login}")
 
 
 def _post(url, payload):
@@ -58,7 +58,9 @@ class DevTools:
 
     def call(self, method, **params):
         self.next_id += 1
-        self.socket.send(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        self.socket.send(
+            json.dumps({"id": self.next_id, "method": method, "params": params})
+        )
         while True:
             message = json.loads(self.socket.recv())
             if message.get("id") == self.next_id:
@@ -90,11 +92,18 @@ def main(argv):
     browser = subprocess.Popen(
         [
             shutil.which("chromium") or "/usr/bin/chromium",
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-            "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync",
-            f"--remote-debugging-port={DEBUG_PORT}", "--remote-debugging-address=127.0.0.1",
-            f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--remote-debugging-port={DEBUG_PORT}",
+            "--remote-debugging-address=127.0.0.1",
+            f"--user-data-dir={profile}",
+            f"--window-size={WIDTH},{HEIGHT}",
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,
@@ -106,12 +115,18 @@ def main(argv):
         tools = DevTools(page["webSocketDebuggerUrl"])
         tools.call(
             "Emulation.setDeviceMetricsOverride",
-            width=WIDTH, height=HEIGHT, deviceScaleFactor=1, mobile=False,
+            width=WIDTH,
+            height=HEIGHT,
+            deviceScaleFactor=1,
+            mobile=False,
         )
         tools.call("Network.enable")
         tools.call(
             "Network.setCookie",
-            name="session_id", value=session_id, domain=parsed.hostname, path="/",
+            name="session_id",
+            value=session_id,
+            domain=parsed.hostname,
+            path="/",
         )
         tools.call("Page.enable")
         tools.call("Page.navigate", url=url)

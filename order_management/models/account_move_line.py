@@ -16,7 +16,10 @@ class AccountMoveLine(models.Model):
         )
         if newly_paid:
             self.env["order.audit.event"]._record(
-                newly_paid, "pay", "completion", "paid",
+                newly_paid,
+                "pay",
+                "completion",
+                "paid",
                 dict.fromkeys(newly_paid.ids, "invoiced"),
             )
             newly_paid._try_complete()

@@ -172,7 +172,9 @@ class OrderImporter(models.AbstractModel):
                     else "unknown product code and no product_name to create it"
                 )
                 errors.append(
-                    RowError(source, line.get("row", 0), "product_code", f"{code}: {reason}")
+                    RowError(
+                        source, line.get("row", 0), "product_code", f"{code}: {reason}"
+                    )
                 )
         self._raise_errors(errors, source)
 
@@ -203,9 +205,8 @@ class OrderImporter(models.AbstractModel):
         vals = {
             "partner_id": partner.id,
             "client_order_ref": order["ref"],
-            "commitment_date": order["delivery_date"] and fields.Datetime.to_datetime(
-                order["delivery_date"]
-            ),
+            "commitment_date": order["delivery_date"]
+            and fields.Datetime.to_datetime(order["delivery_date"]),
             "note": order["note"] or False,
             "order_line": [
                 Command.create(
@@ -235,6 +236,7 @@ class OrderImporter(models.AbstractModel):
             "zip": delivery["zip"] or False,
             "country_id": countries.get(delivery["country_code"], False),
         }
+
         def same_address(contact):
             return all(
                 (contact[key].id if key == "country_id" else contact[key]) == value

@@ -212,9 +212,7 @@ class SaleOrder(models.Model):
         return False
 
     def _confirmation_error_message(self):
-        return (
-            super()._confirmation_error_message() or self._review_block_reason()
-        )
+        return super()._confirmation_error_message() or self._review_block_reason()
 
     def _check_confirmations(self, old_states, new_states=None):
         # A direct write of the state is a confirmation path like the others.
@@ -328,7 +326,9 @@ class SaleOrder(models.Model):
             pending = order._pending_review()
             order._check_separation_of_duties(pending)
             pending.write(order._prepare_decision_vals("rejected", reason=reason))
-            order.sudo().write({"review_state": "rejected", "review_fingerprint": False})
+            order.sudo().write(
+                {"review_state": "rejected", "review_fingerprint": False}
+            )
             order._schedule_correction_activity(reason)
 
         self.env["order.audit.event"]._record(
@@ -471,9 +471,7 @@ class SaleOrder(models.Model):
         if not self.env.su and not self.env.user.has_group(group_xmlid):
             group = self.env.ref(group_xmlid)
             raise AccessError(
-                self.env._(
-                    "Only the %(role)s role may do this.", role=group.name
-                )
+                self.env._("Only the %(role)s role may do this.", role=group.name)
             )
 
     def _record_state_changes(self, old_states):

@@ -35,7 +35,11 @@ class StockPicking(models.Model):
             shipments.write({"shipment_state": "shipped"})
             orders = shipments.sale_id
             self.env["order.audit.event"]._record(
-                orders, "ship", "shipment", "shipped", dict.fromkeys(orders.ids, "to_ship")
+                orders,
+                "ship",
+                "shipment",
+                "shipped",
+                dict.fromkeys(orders.ids, "to_ship"),
             )
         return result
 
@@ -72,7 +76,9 @@ class StockPicking(models.Model):
         return self.filtered(lambda p: p.picking_type_code == "outgoing" and p.sale_id)
 
     def _check_shipping_record(self):
-        missing = self.filtered(lambda p: not p.carrier_id or not p.carrier_tracking_ref)
+        missing = self.filtered(
+            lambda p: not p.carrier_id or not p.carrier_tracking_ref
+        )
         if missing:
             raise UserError(
                 self.env._(

@@ -90,7 +90,9 @@ class OrderManagementCommon(TransactionCase):
             "partner_id": cls.customer.id,
             "user_id": user.id,
             "order_line": [
-                Command.create({"product_id": cls.product.id, "product_uom_qty": quantity})
+                Command.create(
+                    {"product_id": cls.product.id, "product_uom_qty": quantity}
+                )
             ],
         }
         vals.update(values)

@@ -18,9 +18,24 @@ def generate_tpch(directory, scale="0.001"):
     """Write TPC-H tables into ``directory`` with the pinned tpchgen-cli."""
     binary = Path(sys.executable).with_name("tpchgen-cli")
     subprocess.run(
-        [str(binary), "-s", scale, "-o", str(directory), "--overwrite",
-         "-T", "orders", "-T", "lineitem", "-T", "customer", "-T", "part",
-         "-T", "nation"],
+        [
+            str(binary),
+            "-s",
+            scale,
+            "-o",
+            str(directory),
+            "--overwrite",
+            "-T",
+            "orders",
+            "-T",
+            "lineitem",
+            "-T",
+            "customer",
+            "-T",
+            "part",
+            "-T",
+            "nation",
+        ],
         check=True,
         capture_output=True,
     )
@@ -47,7 +62,8 @@ class TestDemoLifecycle(OrderManagementCommon):
             {"waiting", "rejected", "approved"},
         )
         self.assertEqual(
-            set(orders.mapped("shipment_state")), {"none", "to_ship", "shipped", "signed"}
+            set(orders.mapped("shipment_state")),
+            {"none", "to_ship", "shipped", "signed"},
         )
         self.assertEqual(
             set(orders.mapped("completion_state")),

@@ -14,6 +14,12 @@ class TestFingerprint(TestCase):
     def test_any_difference_changes_it(self):
         """A quantity, a line order or a header value each change the digest."""
         base = order_fingerprint({"partner": 7}, [(1, 2.0), (3, 4.0)])
-        self.assertNotEqual(base, order_fingerprint({"partner": 8}, [(1, 2.0), (3, 4.0)]))
-        self.assertNotEqual(base, order_fingerprint({"partner": 7}, [(1, 2.5), (3, 4.0)]))
-        self.assertNotEqual(base, order_fingerprint({"partner": 7}, [(3, 4.0), (1, 2.0)]))
+        self.assertNotEqual(
+            base, order_fingerprint({"partner": 8}, [(1, 2.0), (3, 4.0)])
+        )
+        self.assertNotEqual(
+            base, order_fingerprint({"partner": 7}, [(1, 2.5), (3, 4.0)])
+        )
+        self.assertNotEqual(
+            base, order_fingerprint({"partner": 7}, [(3, 4.0), (1, 2.0)])
+        )

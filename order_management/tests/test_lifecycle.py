@@ -38,7 +38,16 @@ class TestLifecycle(OrderManagementCommon):
         self.assertTrue(order.completed_date)
         self.assertEqual(
             [event for event, _from, _to in self._events(order)],
-            ["submit", "approve", "confirm", "ship", "sign", "invoice", "pay", "complete"],
+            [
+                "submit",
+                "approve",
+                "confirm",
+                "ship",
+                "sign",
+                "invoice",
+                "pay",
+                "complete",
+            ],
         )
 
     def test_02_paid_before_signature_completes_at_signature(self):

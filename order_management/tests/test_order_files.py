@@ -26,8 +26,10 @@ class TestOrderFileReader(TestCase):
     def test_01_rows_group_into_orders(self):
         """Rows sharing an order reference make one order with several lines."""
         content = csv_file(
-            "PO-1,C-9,Harbour Ltd,8 Quay St,Ningbo,315000,cn,2031-05-02,B-1,Bracket,4,12.5,,Rush",
-            "PO-1,C-9,Harbour Ltd,8 Quay St,Ningbo,315000,cn,2031-05-02,H-2,Hinge,10,3,5,",
+            "PO-1,C-9,Harbour Ltd,8 Quay St,Ningbo,315000,cn,2031-05-02,"
+            "B-1,Bracket,4,12.5,,Rush",
+            "PO-1,C-9,Harbour Ltd,8 Quay St,Ningbo,315000,cn,2031-05-02,"
+            "H-2,Hinge,10,3,5,",
             "PO-2,C-7,Delta GmbH,,,,,2031-06-01,B-1,,1,12.5,,",
         )
         orders, errors = read_order_file("orders.csv", content)
@@ -40,8 +42,15 @@ class TestOrderFileReader(TestCase):
         self.assertEqual(first["delivery_date"], date(2031, 5, 2))
         self.assertEqual(first["note"], "Rush")
         self.assertEqual(
-            [(line["product"]["code"], line["quantity"], line["price_unit"], line["discount"])
-             for line in first["lines"]],
+            [
+                (
+                    line["product"]["code"],
+                    line["quantity"],
+                    line["price_unit"],
+                    line["discount"],
+                )
+                for line in first["lines"]
+            ],
             [("B-1", 4.0, 12.5, 0.0), ("H-2", 10.0, 3.0, 5.0)],
         )
         self.assertIsNone(orders[1]["delivery"])
@@ -88,8 +97,22 @@ class TestOrderFileReader(TestCase):
         sheet = book.active
         sheet.append(HEADER.strip().split(","))
         sheet.append(
-            ["PO-1", "C-9", "Harbour Ltd", None, None, None, None, date(2031, 5, 2),
-             "=HYPERLINK(\"x\")", "Bracket", 4, 12.5, None, None]
+            [
+                "PO-1",
+                "C-9",
+                "Harbour Ltd",
+                None,
+                None,
+                None,
+                None,
+                date(2031, 5, 2),
+                '=HYPERLINK("x")',
+                "Bracket",
+                4,
+                12.5,
+                None,
+                None,
+            ]
         )
         stream = io.BytesIO()
         book.save(stream)
@@ -103,21 +126,37 @@ class TestOrderFileReader(TestCase):
 
 class TestTpchReader(TestCase):
     def _write(self, directory, table, rows):
-        with open(os.path.join(directory, f"{table}.tbl"), "w", encoding="utf-8") as handle:
+        with open(
+            os.path.join(directory, f"{table}.tbl"), "w", encoding="utf-8"
+        ) as handle:
             handle.writelines("|".join(row) + "|\n" for row in rows)
 
     def _sample(self, directory, lineitems=None):
         self._write(directory, "nation", [("18", "CHINA", "2", "x")])
         self._write(
-            directory, "customer",
-            [("5", "Customer#000000005", "Road 1", "18", "28-1", "10.0", "MACHINERY", "c")],
+            directory,
+            "customer",
+            [
+                (
+                    "5",
+                    "Customer#000000005",
+                    "Road 1",
+                    "18",
+                    "28-1",
+                    "10.0",
+                    "MACHINERY",
+                    "c",
+                )
+            ],
         )
         self._write(
-            directory, "part",
+            directory,
+            "part",
             [("7", "red bolt", "M#1", "B#1", "SMALL", "3", "BOX", "907.00", "p")],
         )
         self._write(
-            directory, "orders",
+            directory,
+            "orders",
             [
                 ("1", "5", "O", "100.0", "1996-01-02", "5-LOW", "C#1", "0", "first"),
                 ("2", "5", "O", "50.0", "1996-03-01", "1-URGENT", "C#1", "0", "second"),
@@ -125,14 +164,64 @@ class TestTpchReader(TestCase):
             ],
         )
         self._write(
-            directory, "lineitem",
-            lineitems or [
-                ("1", "7", "1", "1", "4", "3628.00", "0.05", "0.02", "N", "O",
-                 "1996-02-01", "1996-02-10", "1996-02-12", "NONE", "TRUCK", "l"),
-                ("2", "7", "1", "1", "2", "1814.00", "0.00", "0.02", "N", "O",
-                 "1996-03-05", "1996-03-20", "1996-03-25", "NONE", "MAIL", "l"),
-                ("3", "7", "1", "1", "1", "907.00", "0.00", "0.02", "N", "O",
-                 "1996-04-05", "1996-04-20", "1996-04-25", "NONE", "MAIL", "l"),
+            directory,
+            "lineitem",
+            lineitems
+            or [
+                (
+                    "1",
+                    "7",
+                    "1",
+                    "1",
+                    "4",
+                    "3628.00",
+                    "0.05",
+                    "0.02",
+                    "N",
+                    "O",
+                    "1996-02-01",
+                    "1996-02-10",
+                    "1996-02-12",
+                    "NONE",
+                    "TRUCK",
+                    "l",
+                ),
+                (
+                    "2",
+                    "7",
+                    "1",
+                    "1",
+                    "2",
+                    "1814.00",
+                    "0.00",
+                    "0.02",
+                    "N",
+                    "O",
+                    "1996-03-05",
+                    "1996-03-20",
+                    "1996-03-25",
+                    "NONE",
+                    "MAIL",
+                    "l",
+                ),
+                (
+                    "3",
+                    "7",
+                    "1",
+                    "1",
+                    "1",
+                    "907.00",
+                    "0.00",
+                    "0.02",
+                    "N",
+                    "O",
+                    "1996-04-05",
+                    "1996-04-20",
+                    "1996-04-25",
+                    "NONE",
+                    "MAIL",
+                    "l",
+                ),
             ],
         )
 
@@ -150,7 +239,9 @@ class TestTpchReader(TestCase):
         self.assertEqual(first["delivery_date"], date(1996, 2, 10))
         line = first["lines"][0]
         self.assertEqual(line["product"]["code"], "TPCH-P7")
-        self.assertEqual((line["quantity"], line["price_unit"], line["discount"]), (4.0, 907.0, 5.0))
+        self.assertEqual(
+            (line["quantity"], line["price_unit"], line["discount"]), (4.0, 907.0, 5.0)
+        )
 
     def test_02_rebase_moves_every_date_alike(self):
         """Rebasing keeps the gaps between dates and ends on the given day."""
@@ -168,8 +259,24 @@ class TestTpchReader(TestCase):
             self._sample(
                 directory,
                 lineitems=[
-                    ("1", "7", "1", "1", "x4", "3628.00", "0.05", "0.02", "N", "O",
-                     "1996-02-01", "1996-02-10", "1996-02-12", "NONE", "TRUCK", "l"),
+                    (
+                        "1",
+                        "7",
+                        "1",
+                        "1",
+                        "x4",
+                        "3628.00",
+                        "0.05",
+                        "0.02",
+                        "N",
+                        "O",
+                        "1996-02-01",
+                        "1996-02-10",
+                        "1996-02-12",
+                        "NONE",
+                        "TRUCK",
+                        "l",
+                    ),
                     ("2", "7", "1", "1", "2", "1814.00"),
                 ],
             )

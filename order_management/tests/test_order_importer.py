@@ -66,8 +66,10 @@ class TestOrderImporter(OrderManagementCommon):
     def test_03_csv_and_xlsx(self):
         """The CSV layout and the same rows in XLSX give the same orders."""
         rows = [
-            "PO-7,HB-1,Harbour Ltd,8 Quay St,Ningbo,315000,CN,2031-05-02,OM-BRACKET,,4,12.5,,",
-            "PO-7,HB-1,Harbour Ltd,8 Quay St,Ningbo,315000,CN,2031-05-02,NEW-1,Clamp,2,7,10,",
+            "PO-7,HB-1,Harbour Ltd,8 Quay St,Ningbo,315000,CN,2031-05-02,"
+            "OM-BRACKET,,4,12.5,,",
+            "PO-7,HB-1,Harbour Ltd,8 Quay St,Ningbo,315000,CN,2031-05-02,"
+            "NEW-1,Clamp,2,7,10,",
         ]
         from_csv = self.importer.import_file("orders.csv", csv_file(*rows))
 
@@ -77,8 +79,12 @@ class TestOrderImporter(OrderManagementCommon):
             book.active.append(row.replace("PO-7", "PO-8").split(","))
         stream = io.BytesIO()
         book.save(stream)
-        wizard = self.env["order.import.wizard"].with_user(self.manager).create(
-            {"file": base64.b64encode(stream.getvalue()), "filename": "orders.xlsx"}
+        wizard = (
+            self.env["order.import.wizard"]
+            .with_user(self.manager)
+            .create(
+                {"file": base64.b64encode(stream.getvalue()), "filename": "orders.xlsx"}
+            )
         )
         action = wizard.action_import()
         from_xlsx = self.env["sale.order"].search(action["domain"])

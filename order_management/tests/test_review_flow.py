@@ -21,8 +21,10 @@ class TestReviewFlow(OrderManagementCommon):
 
     def test_02_empty_order_waits_for_its_lines(self):
         """An order created without lines is submitted by the clerk later."""
-        order = self.env["sale.order"].with_user(self.clerk).create(
-            {"partner_id": self.customer.id}
+        order = (
+            self.env["sale.order"]
+            .with_user(self.clerk)
+            .create({"partner_id": self.customer.id})
         )
         self.assertEqual(order.review_state, "draft")
 
@@ -48,9 +50,7 @@ class TestReviewFlow(OrderManagementCommon):
         self.assertTrue(review.decision_date)
         self.assertEqual(review.fingerprint, order.review_fingerprint)
         self.assertEqual(len(order.review_fingerprint), 64)
-        self.assertEqual(
-            self._events(order)[-1], ("approve", "waiting", "approved")
-        )
+        self.assertEqual(self._events(order)[-1], ("approve", "waiting", "approved"))
 
     def test_04_reject_correct_resubmit_approve(self):
         """A rejection goes back to the clerk, who corrects and resubmits."""

@@ -114,7 +114,11 @@ class TestRoles(OrderManagementCommon):
         entered_by_clerk.with_user(self.manager).action_confirm()
         pickings = entered_by_clerk.picking_ids.with_user(self.manager)
         pickings.write(
-            {"carrier_id": self.carrier.id, "carrier_tracking_ref": "SF99", "signed_by": "Li"}
+            {
+                "carrier_id": self.carrier.id,
+                "carrier_tracking_ref": "SF99",
+                "signed_by": "Li",
+            }
         )
         pickings.move_ids.quantity = 4
         pickings.button_validate()
@@ -122,7 +126,9 @@ class TestRoles(OrderManagementCommon):
         invoice = entered_by_clerk.with_user(self.manager)._create_invoices()
         invoice.action_post()
         self.assertEqual(entered_by_clerk.completion_state, "invoiced")
-        self.assertTrue(self.env["order.audit.event"].with_user(self.manager).search_count([]))
+        self.assertTrue(
+            self.env["order.audit.event"].with_user(self.manager).search_count([])
+        )
 
     @mute_logger(*MUTED)
     def test_07_plain_salesman_cannot_review(self):

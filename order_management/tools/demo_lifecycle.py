@@ -72,8 +72,10 @@ def load_demo_orders(env, directory, limit=500):
     env["order.importer"].with_user(manager).import_tpch_master_data(
         directory, limit=limit
     )
-    orders = env["order.importer"].with_user(clerk).import_tpch(
-        directory, limit=limit, rebase_to=fields.Date.context_today(clerk)
+    orders = (
+        env["order.importer"]
+        .with_user(clerk)
+        .import_tpch(directory, limit=limit, rebase_to=fields.Date.context_today(clerk))
     )
     orders = orders.with_env(env).sorted("id")
     _logger.info("demo: %s TPC-H orders imported", len(orders))
@@ -136,7 +138,9 @@ def load_demo_orders(env, directory, limit=500):
     invoiced = signed - steps["signed"]
     invoices = invoiced.with_user(finance)._create_invoices(grouped=True)
     invoices.action_post()
-    paid_invoices = steps["completed"].invoice_ids.filtered(lambda m: m.state == "posted")
+    paid_invoices = steps["completed"].invoice_ids.filtered(
+        lambda m: m.state == "posted"
+    )
     if paid_invoices:
         env["account.payment.register"].with_user(finance).with_context(
             active_model="account.move", active_ids=paid_invoices.ids

@@ -13,7 +13,7 @@ that the caller can refuse the whole file and say everything that is wrong.
 import csv
 import io
 import os
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -48,22 +48,54 @@ TPCH_NATIONS = {
 
 TPCH_COLUMNS = {
     "orders": [
-        "o_orderkey", "o_custkey", "o_orderstatus", "o_totalprice", "o_orderdate",
-        "o_orderpriority", "o_clerk", "o_shippriority", "o_comment",
+        "o_orderkey",
+        "o_custkey",
+        "o_orderstatus",
+        "o_totalprice",
+        "o_orderdate",
+        "o_orderpriority",
+        "o_clerk",
+        "o_shippriority",
+        "o_comment",
     ],
     "lineitem": [
-        "l_orderkey", "l_partkey", "l_suppkey", "l_linenumber", "l_quantity",
-        "l_extendedprice", "l_discount", "l_tax", "l_returnflag", "l_linestatus",
-        "l_shipdate", "l_commitdate", "l_receiptdate", "l_shipinstruct",
-        "l_shipmode", "l_comment",
+        "l_orderkey",
+        "l_partkey",
+        "l_suppkey",
+        "l_linenumber",
+        "l_quantity",
+        "l_extendedprice",
+        "l_discount",
+        "l_tax",
+        "l_returnflag",
+        "l_linestatus",
+        "l_shipdate",
+        "l_commitdate",
+        "l_receiptdate",
+        "l_shipinstruct",
+        "l_shipmode",
+        "l_comment",
     ],
     "customer": [
-        "c_custkey", "c_name", "c_address", "c_nationkey", "c_phone", "c_acctbal",
-        "c_mktsegment", "c_comment",
+        "c_custkey",
+        "c_name",
+        "c_address",
+        "c_nationkey",
+        "c_phone",
+        "c_acctbal",
+        "c_mktsegment",
+        "c_comment",
     ],
     "part": [
-        "p_partkey", "p_name", "p_mfgr", "p_brand", "p_type", "p_size",
-        "p_container", "p_retailprice", "p_comment",
+        "p_partkey",
+        "p_name",
+        "p_mfgr",
+        "p_brand",
+        "p_type",
+        "p_size",
+        "p_container",
+        "p_retailprice",
+        "p_comment",
     ],
     "nation": ["n_nationkey", "n_name", "n_regionkey", "n_comment"],
 }
@@ -170,16 +202,19 @@ def _tbl_rows(path, table):
             if len(fields) != len(columns):
                 yield number, None, len(fields)
             else:
-                yield number, dict(zip(columns, fields)), len(fields)
+                yield number, dict(zip(columns, fields, strict=False)), len(fields)
 
 
-def _wrong_width(filename, number, table, count, errors):
-    errors.append(
-        RowError(
-            filename, number, "(row)",
-            f"{count} fields where {len(TPCH_COLUMNS[table])} are expected",
-        )
-    )
+def _table_rows(directory, table, errors):
+    """Yield a _RowReader for each well-formed line of a TPC-H table."""
+    filename = f"{table}.tbl"
+    path = os.path.join(directory, filename)
+    for number, values, count in _tbl_rows(path, table):
+        if values is None:
+            reason = f"{count} fields where {len(TPCH_COLUMNS[table])} are expected"
+            errors.append(RowError(filename, number, "(row)", reason))
+            continue
+        yield _RowReader(filename, number, values, errors)
 
 
 def read_tpch(directory, limit=None, rebase_to=None):
@@ -192,47 +227,50 @@ def read_tpch(directory, limit=None, rebase_to=None):
         of days so that the newest order date becomes this date
     :return: (orders, errors)
     """
-    errors = []
-    paths = {}
-    for table in TPCH_COLUMNS:
-        path = os.path.join(directory, f"{table}.tbl")
-        if not os.path.isfile(path):
-            errors.append(RowError(f"{table}.tbl", 0, "(file)", "the file is missing"))
-        paths[table] = path
+    errors = [
+        RowError(f"{table}.tbl", 0, "(file)", "the file is missing")
+        for table in TPCH_COLUMNS
+        if not os.path.isfile(os.path.join(directory, f"{table}.tbl"))
+    ]
     if errors:
         return [], errors
 
-    # 1. Orders: the first ``limit`` of them, in key order.
+    orders = _tpch_orders(directory, limit, errors)
+    _tpch_lines(directory, orders, errors)
+    customers = _tpch_customers(directory, orders, errors)
+    parts = _tpch_parts(directory, orders, errors)
+
+    result = _tpch_assemble(orders, customers, parts, errors)
+    if rebase_to and result and not errors:
+        _rebase_dates(result, rebase_to)
+    return result, errors
+
+
+def _tpch_orders(directory, limit, errors):
+    """Return {order key: order} for the first ``limit`` orders, in key order."""
     orders = {}
-    for number, values, count in _tbl_rows(paths["orders"], "orders"):
+    for row in _table_rows(directory, "orders", errors):
         if limit is not None and len(orders) >= limit:
             break
-        if values is None:
-            _wrong_width("orders.tbl", number, "orders", count, errors)
-            continue
-        row = _RowReader("orders.tbl", number, values, errors)
         key = row.integer("o_orderkey")
-        custkey = row.integer("o_custkey")
-        order_date = row.date("o_orderdate")
         if key is None:
             continue
         orders[key] = {
             "ref": f"TPCH-{key}",
-            "customer_key": custkey,
-            "date_order": order_date,
+            "customer_key": row.integer("o_custkey"),
+            "date_order": row.date("o_orderdate"),
             "priority": row.text("o_orderpriority"),
             "note": row.text("o_comment"),
             "lines": [],
-            "source": ("orders.tbl", number),
+            "source": (row.filename, row.row),
         }
+    return orders
 
-    # 2. Lines of those orders; lineitem.tbl is sorted by order key.
+
+def _tpch_lines(directory, orders, errors):
+    """Attach its lines to each order; lineitem.tbl is sorted by order key."""
     last_key = max(orders, default=0)
-    for number, values, count in _tbl_rows(paths["lineitem"], "lineitem"):
-        if values is None:
-            _wrong_width("lineitem.tbl", number, "lineitem", count, errors)
-            continue
-        row = _RowReader("lineitem.tbl", number, values, errors)
+    for row in _table_rows(directory, "lineitem", errors):
         order_key = row.integer("l_orderkey")
         if order_key is not None and order_key > last_key:
             break
@@ -253,30 +291,23 @@ def read_tpch(directory, limit=None, rebase_to=None):
                 "discount": float(discount * 100),
                 "delivery_date": commit_date,
                 "ship_mode": row.text("l_shipmode"),
-                "source": ("lineitem.tbl", number),
+                "source": (row.filename, row.row),
             }
         )
 
-    # 3. The customers, parts and nations they name.
-    nations = {}
-    for number, values, count in _tbl_rows(paths["nation"], "nation"):
-        if values is None:
-            _wrong_width("nation.tbl", number, "nation", count, errors)
-            continue
-        row = _RowReader("nation.tbl", number, values, errors)
-        nations[row.integer("n_nationkey")] = TPCH_NATIONS.get(row.text("n_name"))
 
-    wanted_customers = {order["customer_key"] for order in orders.values()}
+def _tpch_customers(directory, orders, errors):
+    """Return {customer key: customer} for the customers the orders name."""
+    nations = {
+        row.integer("n_nationkey"): TPCH_NATIONS.get(row.text("n_name"))
+        for row in _table_rows(directory, "nation", errors)
+    }
+    wanted = {order["customer_key"] for order in orders.values()}
     customers = {}
-    for number, values, count in _tbl_rows(paths["customer"], "customer"):
-        if values is None:
-            _wrong_width("customer.tbl", number, "customer", count, errors)
-            continue
-        row = _RowReader("customer.tbl", number, values, errors)
+    for row in _table_rows(directory, "customer", errors):
         key = row.integer("c_custkey")
-        if key not in wanted_customers:
+        if key not in wanted:
             continue
-        nation = row.integer("c_nationkey")
         customers[key] = {
             "ref": f"TPCH-C{key:09d}",
             "name": row.text("c_name", required=True),
@@ -284,56 +315,55 @@ def read_tpch(directory, limit=None, rebase_to=None):
             "city": "",
             "zip": "",
             "phone": row.text("c_phone"),
-            "country_code": nations.get(nation),
+            "country_code": nations.get(row.integer("c_nationkey")),
         }
+    return customers
 
-    wanted_parts = {
+
+def _tpch_parts(directory, orders, errors):
+    """Return {part key: product} for the parts the order lines name."""
+    wanted = {
         line["product_key"] for order in orders.values() for line in order["lines"]
     }
     parts = {}
-    for number, values, count in _tbl_rows(paths["part"], "part"):
-        if values is None:
-            _wrong_width("part.tbl", number, "part", count, errors)
-            continue
-        row = _RowReader("part.tbl", number, values, errors)
+    for row in _table_rows(directory, "part", errors):
         key = row.integer("p_partkey")
-        if key not in wanted_parts:
+        if key not in wanted:
             continue
         parts[key] = {
             "code": f"TPCH-P{key}",
             "name": row.text("p_name", required=True),
             "list_price": float(row.number("p_retailprice", minimum=0) or 0),
         }
+    return parts
 
-    # 4. Every reference must resolve; then assemble the orders.
+
+def _tpch_assemble(orders, customers, parts, errors):
+    """Resolve every reference of the orders; name each one that fails."""
     result = []
     for order in orders.values():
         filename, number = order.pop("source")
         customer = customers.get(order.pop("customer_key"))
         if customer is None:
-            errors.append(
-                RowError(filename, number, "o_custkey", "no such customer in customer.tbl")
-            )
+            reason = "no such customer in customer.tbl"
+            errors.append(RowError(filename, number, "o_custkey", reason))
             continue
         if not order["lines"]:
-            errors.append(RowError(filename, number, "o_orderkey", "the order has no lines"))
+            reason = "the order has no lines"
+            errors.append(RowError(filename, number, "o_orderkey", reason))
             continue
         for line in order["lines"]:
             line_file, line_number = line.pop("source")
             line["product"] = parts.get(line.pop("product_key"))
             if line["product"] is None:
-                errors.append(
-                    RowError(line_file, line_number, "l_partkey", "no such part in part.tbl")
-                )
-        dates = [line["delivery_date"] for line in order["lines"] if line["delivery_date"]]
-        order["delivery_date"] = max(dates) if dates else None
+                reason = "no such part in part.tbl"
+                errors.append(RowError(line_file, line_number, "l_partkey", reason))
+        dates = [line["delivery_date"] for line in order["lines"]]
+        order["delivery_date"] = max(filter(None, dates), default=None)
         order["customer"] = customer
         order["delivery"] = None
         result.append(order)
-
-    if rebase_to and result and not errors:
-        _rebase_dates(result, rebase_to)
-    return result, errors
+    return result
 
 
 def _rebase_dates(orders, rebase_to):
@@ -363,7 +393,9 @@ def read_order_file(filename, content):
     elif extension == ".xlsx":
         rows = _xlsx_rows(filename, content, errors)
     else:
-        return [], [RowError(filename, 0, "(file)", "only .csv and .xlsx files are read")]
+        return [], [
+            RowError(filename, 0, "(file)", "only .csv and .xlsx files are read")
+        ]
     if errors:
         return [], errors
     return _orders_from_rows(filename, rows, errors), errors
@@ -374,7 +406,9 @@ def _normalise_header(header):
 
 
 def _check_header(filename, header, errors):
-    missing = [name for name, required in COLUMNS.items() if required and name not in header]
+    missing = [
+        name for name, required in COLUMNS.items() if required and name not in header
+    ]
     for name in missing:
         errors.append(RowError(filename, 1, name, "this column is missing"))
     return not missing
@@ -398,10 +432,15 @@ def _csv_rows(filename, content, errors):
             continue
         if len(fields) > len(header):
             errors.append(
-                RowError(filename, number, "(row)", f"{len(fields)} values for {len(header)} columns")
+                RowError(
+                    filename,
+                    number,
+                    "(row)",
+                    f"{len(fields)} values for {len(header)} columns",
+                )
             )
             continue
-        rows.append((number, dict(zip(header, fields))))
+        rows.append((number, dict(zip(header, fields, strict=False))))
     return rows
 
 
@@ -409,9 +448,13 @@ def _xlsx_rows(filename, content, errors):
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+        book = openpyxl.load_workbook(
+            io.BytesIO(content), read_only=True, data_only=False
+        )
     except Exception as error:  # openpyxl raises many kinds for a bad file
-        errors.append(RowError(filename, 0, "(file)", f"not a readable XLSX file ({error})"))
+        errors.append(
+            RowError(filename, 0, "(file)", f"not a readable XLSX file ({error})")
+        )
         return []
     sheet = book.worksheets[0]
     rows_iter = sheet.iter_rows(values_only=True)
@@ -423,7 +466,7 @@ def _xlsx_rows(filename, content, errors):
     for number, cells in enumerate(rows_iter, start=2):
         if all(cell is None or str(cell).strip() == "" for cell in cells):
             continue
-        rows.append((number, dict(zip(header, cells))))
+        rows.append((number, dict(zip(header, cells, strict=False))))
     book.close()
     return rows
 
@@ -475,10 +518,24 @@ def _orders_from_rows(filename, rows, errors):
                 "row": number,
             }
         elif customer["ref"] and customer["ref"] != order["customer"]["ref"]:
-            row.refuse("customer_ref", f"order {ref} already has customer {order['customer']['ref']}")
-        elif delivery_date and order["delivery_date"] and delivery_date != order["delivery_date"]:
-            row.refuse("delivery_date", f"order {ref} already has delivery date {order['delivery_date']}")
+            row.refuse(
+                "customer_ref",
+                f"order {ref} already has customer {order['customer']['ref']}",
+            )
+        elif (
+            delivery_date
+            and order["delivery_date"]
+            and delivery_date != order["delivery_date"]
+        ):
+            row.refuse(
+                "delivery_date",
+                f"order {ref} already has delivery date {order['delivery_date']}",
+            )
         for key in ("quantity", "price_unit", "discount"):
-            line[key] = float(line[key]) if line[key] is not None else (0.0 if key == "discount" else None)
+            line[key] = (
+                float(line[key])
+                if line[key] is not None
+                else (0.0 if key == "discount" else None)
+            )
         order["lines"].append(line)
     return list(orders.values())
