@@ -1,4 +1,10 @@
 from . import order_audit_event
+from . import order_check_result
+from . import order_legality_rule
+from . import order_review_checks
+from . import order_review_policy
+from . import res_company
+from . import res_partner
 from . import sale_order_review
 from . import sale_order
 from . import sale_order_line
@@ -6,3 +12,4 @@ from . import stock_picking
 from . import account_move
 from . import account_move_line
 from . import order_importer
+from . import payment_transaction

@@ -3,6 +3,9 @@ from odoo.exceptions import UserError
 
 EVENTS = [
     ("submit", "Submitted for review"),
+    ("hold", "Held by checks"),
+    ("escalate", "Review escalated"),
+    ("accept", "Accepted by the customer"),
     ("approve", "Approved"),
     ("reject", "Rejected"),
     ("reopen", "Sent back to review"),

@@ -2,6 +2,8 @@ import logging
 
 from psycopg2.errors import LockNotAvailable
 
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
@@ -12,6 +14,7 @@ _logger = logging.getLogger(__name__)
 
 REVIEW_STATES = [
     ("draft", "Not submitted"),
+    ("hold", "Held by checks"),
     ("waiting", "Waiting for review"),
     ("rejected", "Rejected"),
     ("approved", "Approved"),
@@ -33,7 +36,12 @@ COMPLETION_STATES = [
 ]
 
 # Written only by the review and completion services, never by a form or RPC.
-PROTECTED_FIELDS = {"review_state", "review_fingerprint", "completed_date"}
+PROTECTED_FIELDS = {
+    "review_state",
+    "review_fingerprint",
+    "completed_date",
+    "confirm_after_review",
+}
 
 # Events recorded when Odoo's own order state moves.
 SALE_STATE_EVENTS = {
@@ -44,6 +52,13 @@ SALE_STATE_EVENTS = {
 }
 
 PAID_STATES = ("paid", "in_payment")
+
+# Who may decide a review round: reviewers, and Finance for credit reviews.
+# Each round then names the one group that decides it.
+REVIEWER_GROUPS = (
+    "order_management.group_order_reviewer",
+    "account.group_account_invoice",
+)
 
 
 class SaleOrder(models.Model):
@@ -73,6 +88,15 @@ class SaleOrder(models.Model):
         string="Rejection Reason",
         compute="_compute_review_reason",
         help="Why the latest review rejected the order.",
+    )
+    check_result_ids = fields.One2many(
+        "order.check.result", "order_id", string="Checks", readonly=True
+    )
+    confirm_after_review = fields.Boolean(
+        copy=False,
+        readonly=True,
+        help="The customer accepted the order (signature or payment) before it "
+        "was approved: approval confirms it.",
     )
     audit_event_ids = fields.One2many(
         "order.audit.event", "order_id", string="History", readonly=True
@@ -211,6 +235,51 @@ class SaleOrder(models.Model):
             )
         return False
 
+    def _validate_order(self):
+        """Confirm on the customer's signature, or wait for the review.
+
+        The portal calls this once the customer signs. An order not yet
+        approved is not confirmed: it is marked to confirm on approval, and
+        its salesperson and reviewers are told.
+        """
+        waiting = self.filtered(lambda o: o._review_block_reason())
+        if waiting:
+            waiting._accept_before_review(self.env._("signed"))
+        return super(SaleOrder, self - waiting)._validate_order()
+
+    def _accept_before_review(self, how):
+        """Remember that the customer accepted orders that are not approved."""
+        self.sudo().write({"confirm_after_review": True})
+        self.env["order.audit.event"]._record(
+            self, "accept", "sale", "accepted", note=how
+        )
+        for order in self:
+            people = (
+                order.user_id
+                | order.order_review_ids.filtered(
+                    lambda r: r.decision == "pending"
+                ).assigned_user_id
+            )
+            order.message_post(
+                body=self.env._(
+                    "The customer %(how)s this order before its review ended. "
+                    "It will be confirmed once it is approved.",
+                    how=how,
+                ),
+                partner_ids=people.partner_id.ids,
+                subtype_xmlid="mail.mt_note",
+            )
+            if order.user_id:
+                order.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=order.user_id.id,
+                    note=self.env._(
+                        "The customer %(how)s %(order)s, which waits for review.",
+                        how=how,
+                        order=order.name,
+                    ),
+                )
+
     def _confirmation_error_message(self):
         return super()._confirmation_error_message() or self._review_block_reason()
 
@@ -266,7 +335,7 @@ class SaleOrder(models.Model):
         """Send entered or corrected orders to review."""
         self._check_role("order_management.group_order_clerk")
         for order in self:
-            if order.review_state not in ("draft", "rejected"):
+            if order.review_state not in ("draft", "hold", "rejected"):
                 raise UserError(
                     self.env._(
                         "Order %(order)s is already %(state)s.",
@@ -290,25 +359,58 @@ class SaleOrder(models.Model):
         return True
 
     def action_approve(self):
-        """Approve the current version of orders waiting for review."""
-        self._check_role("order_management.group_order_reviewer")
+        """Approve the current level of orders waiting for review.
+
+        The last level approves the order itself; an earlier one opens the
+        round of the next level, for another person.
+        """
+        self._check_role(*REVIEWER_GROUPS)
         self._lock_for_decision()
 
-        reviews = self.env["sale.order.review"]
+        approved = self.browse()
+        next_level = self.browse()
         for order in self:
             pending = order._pending_review()
-            order._check_separation_of_duties(pending)
+            order._check_reviewer(pending)
             fingerprint = order._review_content_fingerprint()
             pending.write(order._prepare_decision_vals("approved", fingerprint))
-            reviews |= pending
-            # The service writes what no form may write: see PROTECTED_FIELDS.
-            order.sudo().write(
-                {"review_state": "approved", "review_fingerprint": fingerprint}
-            )
+            pending._close_review_activity()
+            if pending.level < len(order._review_levels()):
+                next_level |= order
+            else:
+                approved |= order
 
-        self.env["order.audit.event"]._record(
-            self, "approve", "review", "approved", dict.fromkeys(self.ids, "waiting")
-        )
+        if next_level:
+            next_level._open_review_rounds(level_of=lambda o: o._current_level() + 1)
+            self.env["order.audit.event"]._record(
+                next_level,
+                "approve",
+                "review",
+                "waiting",
+                dict.fromkeys(next_level.ids, "waiting"),
+                note="next level",
+            )
+        if approved:
+            fingerprints = {o.id: o._review_content_fingerprint() for o in approved}
+            for order in approved:
+                # The service writes what no form may write: see PROTECTED_FIELDS.
+                order.sudo().write(
+                    {
+                        "review_state": "approved",
+                        "review_fingerprint": fingerprints[order.id],
+                    }
+                )
+            self.env["order.audit.event"]._record(
+                approved,
+                "approve",
+                "review",
+                "approved",
+                dict.fromkeys(approved.ids, "waiting"),
+            )
+            accepted = approved.filtered("confirm_after_review")
+            if accepted:
+                # The customer's signature or payment was the confirmation.
+                accepted.sudo().action_confirm()
         return True
 
     def action_reject(self, reason):
@@ -316,7 +418,7 @@ class SaleOrder(models.Model):
 
         :param str reason: why; the clerk sees it on the order and in a to-do
         """
-        self._check_role("order_management.group_order_reviewer")
+        self._check_role(*REVIEWER_GROUPS)
         reason = (reason or "").strip()
         if not reason:
             raise UserError(self.env._("Give the reason for the rejection."))
@@ -324,8 +426,9 @@ class SaleOrder(models.Model):
 
         for order in self:
             pending = order._pending_review()
-            order._check_separation_of_duties(pending)
+            order._check_reviewer(pending)
             pending.write(order._prepare_decision_vals("rejected", reason=reason))
+            pending._close_review_activity()
             order.sudo().write(
                 {"review_state": "rejected", "review_fingerprint": False}
             )
@@ -342,7 +445,7 @@ class SaleOrder(models.Model):
         return True
 
     def action_open_reject_wizard(self):
-        self._check_role("order_management.group_order_reviewer")
+        self._check_role(*REVIEWER_GROUPS)
         return {
             "type": "ir.actions.act_window",
             "name": self.env._("Reject Order"),
@@ -377,30 +480,45 @@ class SaleOrder(models.Model):
     # ----------------------------------------------------------- helpers --
 
     def _submit_for_review(self, event="submit"):
-        """Open a new review round on each order (no rights check)."""
+        """Check orders and send them to review, or hold them (no rights check)."""
         from_states = {order.id: order.review_state for order in self}
         now = fields.Datetime.now()
 
-        # Earlier pending rounds lose their object when the content changed.
-        self.order_review_ids.filtered(lambda r: r.decision == "pending").sudo().write(
-            {"decision": "superseded", "decision_date": now}
-        )
-        self.env["sale.order.review"].sudo().create(
-            [
-                {
-                    "order_id": order.id,
-                    "round": len(order.order_review_ids) + 1,
-                    "requested_by_id": self.env.uid,
-                    "requested_date": now,
-                }
-                for order in self
-            ]
-        )
-        self.sudo().write({"review_state": "waiting", "review_fingerprint": False})
+        # 1. Earlier pending rounds lose their object when the content changed.
+        pending = self.order_review_ids.filtered(lambda r: r.decision == "pending")
+        pending.sudo().write({"decision": "superseded", "decision_date": now})
+        pending._close_review_activity()
         self.activity_feedback(["order_management.mail_activity_type_order_correction"])
-        self.env["order.audit.event"]._record(
-            self, event, "review", "waiting", from_states
-        )
+
+        # 2. The automatic checks decide between review and hold.
+        results = self.env["order.review.checks"]._run(self)
+        held = self.filtered(lambda o: any(r["blocking"] for r in results[o.id]))
+        to_review = self - held
+
+        # 3. Held orders go back to their clerk with what failed.
+        if held:
+            held.sudo().write({"review_state": "hold", "review_fingerprint": False})
+            for order in held:
+                failures = [r["message"] for r in results[order.id] if r["blocking"]]
+                order._schedule_correction_activity("\n".join(failures))
+                self.env["order.audit.event"]._record(
+                    order,
+                    "hold",
+                    "review",
+                    "hold",
+                    from_states,
+                    note="\n".join(failures),
+                )
+
+        # 4. The others wait for their first reviewer.
+        if to_review:
+            to_review.sudo().write(
+                {"review_state": "waiting", "review_fingerprint": False}
+            )
+            to_review._open_review_rounds(level_of=lambda o: 1)
+            self.env["order.audit.event"]._record(
+                to_review, event, "review", "waiting", from_states
+            )
 
     def _pending_review(self):
         self.ensure_one()
@@ -415,14 +533,137 @@ class SaleOrder(models.Model):
             )
         return pending.sudo()[:1]
 
-    def _check_separation_of_duties(self, review):
+    def _current_level(self):
+        self.ensure_one()
+        rounds = self.order_review_ids.filtered(lambda r: r.decision != "superseded")
+        latest = rounds.sorted(lambda r: (r.round, r.level))[-1:]
+        return latest.level or 0
+
+    def _review_levels(self):
+        """Return the groups that review this order, one per level, in order."""
+        self.ensure_one()
+        policy = self.env["order.review.policy"]._for_order(self)
+        levels = [
+            policy.level_one_group_id
+            or self.env.ref("order_management.group_order_reviewer")
+        ]
+        if policy.level_two_group_id:
+            levels.append(policy.level_two_group_id)
+        if any(self.check_result_ids.mapped("needs_credit_review")):
+            levels.append(self.env.ref("account.group_account_invoice"))
+        return levels
+
+    def _open_review_rounds(self, level_of):
+        """Open, for each order, the round of the level ``level_of(order)``."""
+        now = fields.Datetime.now()
+        Review = self.env["sale.order.review"].sudo()
+        vals_list = []
+        for order in self:
+            level = level_of(order)
+            group = order._review_levels()[level - 1]
+            policy = self.env["order.review.policy"]._for_order(order)
+            submission = max(order.order_review_ids.mapped("round"), default=0)
+            deadline, reminder = order._review_deadline(policy, now)
+            vals_list.append(
+                {
+                    "order_id": order.id,
+                    "round": submission + 1 if level == 1 else submission,
+                    "level": level,
+                    "reviewer_group_id": group.id,
+                    "assigned_user_id": order._pick_reviewer(group).id,
+                    "requested_by_id": self.env.uid,
+                    "requested_date": now,
+                    "deadline": deadline,
+                    "reminder_date": reminder,
+                }
+            )
+        reviews = Review.create(vals_list)
+        reviews._schedule_review_activity()
+        return reviews
+
+    def _review_deadline(self, policy, start):
+        """Return (deadline, reminder time) in the company's working hours."""
+        self.ensure_one()
+        hours = policy.sla_hours or 8.0
+        calendar = self.company_id.resource_calendar_id
+        if not calendar:
+            return (
+                start + timedelta(hours=hours),
+                start + timedelta(hours=max(hours - policy.reminder_hours, 0)),
+            )
+        deadline = calendar.plan_hours(hours, start, compute_leaves=True)
+        reminder = calendar.plan_hours(
+            max(hours - policy.reminder_hours, 0), start, compute_leaves=True
+        )
+        return deadline, reminder
+
+    def _pick_reviewer(self, group):
+        """Return the member of ``group`` with the fewest pending reviews.
+
+        Whoever entered the order or decided an earlier level is left out.
+        """
+        self.ensure_one()
+        excluded = (
+            self.create_uid
+            | self.order_review_ids.filtered(
+                lambda r: r.decision == "approved"
+                and r.round == max(self.order_review_ids.mapped("round"))
+            ).reviewer_id
+        )
+        candidates = group.sudo().users.filtered(
+            lambda u: u.active and not u.share and u not in excluded
+        )
+        candidates -= self.env.ref("base.user_root")
+        if not candidates:
+            return self.env["res.users"]
+        load = dict(
+            self.env["sale.order.review"]
+            .sudo()
+            ._read_group(
+                [
+                    ("decision", "=", "pending"),
+                    ("assigned_user_id", "in", candidates.ids),
+                ],
+                ["assigned_user_id"],
+                ["__count"],
+            )
+        )
+        return min(candidates, key=lambda u: (load.get(u, 0), u.id))
+
+    def _check_reviewer(self, review):
+        """Refuse a decision by the wrong person.
+
+        The reviewer must belong to the round's group; whoever entered or
+        submitted the order, or decided an earlier level of the same
+        submission, may not decide.
+        """
         self.ensure_one()
         user = self.env.user
+        if review.reviewer_group_id and review.reviewer_group_id not in user.groups_id:
+            raise AccessError(
+                self.env._(
+                    "Level %(level)s of order %(order)s is for %(group)s.",
+                    level=review.level,
+                    order=self.name,
+                    group=review.reviewer_group_id.full_name,
+                )
+            )
         if user == self.create_uid or user == review.requested_by_id:
             raise AccessError(
                 self.env._(
                     "You entered or submitted order %(order)s: another reviewer "
                     "must decide on it.",
+                    order=self.name,
+                )
+            )
+        earlier = self.order_review_ids.filtered(
+            lambda r: r.round == review.round and r.level < review.level
+        )
+        if user in earlier.reviewer_id:
+            raise AccessError(
+                self.env._(
+                    "You approved an earlier level of order %(order)s: another "
+                    "reviewer must decide this one.",
                     order=self.name,
                 )
             )
@@ -438,6 +679,8 @@ class SaleOrder(models.Model):
 
     def _lock_for_decision(self):
         """Take the orders' rows so that two reviewers cannot both decide."""
+        if not self:
+            return
         try:
             self.env.cr.execute(
                 SQL(
@@ -467,12 +710,17 @@ class SaleOrder(models.Model):
             note=reason,
         )
 
-    def _check_role(self, group_xmlid):
-        if not self.env.su and not self.env.user.has_group(group_xmlid):
-            group = self.env.ref(group_xmlid)
-            raise AccessError(
-                self.env._("Only the %(role)s role may do this.", role=group.name)
+    def _check_role(self, *group_xmlids):
+        """Refuse the action unless the user holds one of the groups."""
+        user = self.env.user
+        if self.env.su or any(user.has_group(xmlid) for xmlid in group_xmlids):
+            return
+        raise AccessError(
+            self.env._(
+                "Only the %(role)s role may do this.",
+                role=self.env.ref(group_xmlids[0]).name,
             )
+        )
 
     def _record_state_changes(self, old_states):
         by_event = {}

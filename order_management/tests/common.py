@@ -1,3 +1,6 @@
+from datetime import timedelta
+
+from odoo import fields
 from odoo.fields import Command
 from odoo.tests import TransactionCase, new_test_user
 
@@ -89,6 +92,7 @@ class OrderManagementCommon(TransactionCase):
         vals = {
             "partner_id": cls.customer.id,
             "user_id": user.id,
+            "commitment_date": fields.Datetime.now() + timedelta(days=14),
             "order_line": [
                 Command.create(
                     {"product_id": cls.product.id, "product_uom_qty": quantity}

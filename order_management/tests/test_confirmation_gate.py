@@ -52,12 +52,56 @@ class TestConfirmationGate(OrderManagementCommon):
                 {"state": "sale", "commitment_date": "2031-01-31 10:00:00"}
             )
 
-    def test_06_portal_signature_cannot_confirm_unreviewed(self):
-        """The portal's confirmation path meets the same gate."""
+    def test_06_portal_signature_waits_for_review(self):
+        """A customer's signature does not confirm an unreviewed order."""
         order = self._create_order()
-        with self.assertRaisesRegex(UserError, "not been approved"):
-            order.sudo()._validate_order()
+
+        # What the portal does once the customer signs.
+        order.sudo()._validate_order()
+
         self.assertEqual(order.state, "draft")
+        self.assertTrue(order.confirm_after_review)
+        self.assertEqual(self._events(order)[-1], ("accept", False, "accepted"))
+        self.assertTrue(
+            order.message_ids.filtered(lambda m: "before its review ended" in m.body)
+        )
+
+        # The approval then confirms it: the signature was the acceptance.
+        order.with_user(self.reviewer).action_approve()
+        self.assertEqual(order.state, "sale")
+
+    def test_06b_online_payment_waits_for_review(self):
+        """A paid but unreviewed quotation waits; approval confirms it."""
+        order = self._create_order()
+        provider = self.env["payment.provider"].search([], limit=1)
+        method = (
+            self.env["payment.method"]
+            .with_context(active_test=False)
+            .search([], limit=1)
+        )
+        tx = (
+            self.env["payment.transaction"]
+            .sudo()
+            .create(
+                {
+                    "provider_id": provider.id,
+                    "payment_method_id": method.id,
+                    "amount": order.amount_total,
+                    "currency_id": order.currency_id.id,
+                    "partner_id": order.partner_id.id,
+                    "reference": f"{order.name}-test",
+                    "sale_order_ids": [(6, 0, order.ids)],
+                }
+            )
+        )
+
+        confirmed = tx._check_amount_and_confirm_order()
+
+        self.assertFalse(confirmed)
+        self.assertEqual(order.state, "draft")
+        self.assertTrue(order.confirm_after_review)
+        order.with_user(self.reviewer).action_approve()
+        self.assertEqual(order.state, "sale")
 
     def test_07_approved_order_confirms(self):
         """Once approved, the clerk confirms and the history says so."""

@@ -4,6 +4,7 @@ import tempfile
 
 import openpyxl
 
+from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -35,7 +36,9 @@ class TestOrderImporter(OrderManagementCommon):
 
     def test_01_tpch_sample(self):
         """Twenty TPC-H orders arrive as drafts in review, amounts intact."""
-        orders = self.importer.import_tpch(self.tpch_dir.name, limit=20)
+        orders = self.importer.import_tpch(
+            self.tpch_dir.name, limit=20, rebase_to=fields.Date.today()
+        )
 
         self.assertEqual(len(orders), 20)
         self.assertEqual(set(orders.mapped("review_state")), {"waiting"})
@@ -49,6 +52,14 @@ class TestOrderImporter(OrderManagementCommon):
         self.assertEqual(line.product_uom_qty, 17)
         self.assertAlmostEqual(line.price_unit * 17, 17954.55, places=1)
         self.assertAlmostEqual(line.discount, 4.0)
+
+    def test_01b_tpch_dates_as_they_are_are_past(self):
+        """TPC-H's 1990s delivery dates, not rebased, hold every order."""
+        orders = self.importer.import_tpch(self.tpch_dir.name, limit=3)
+        self.assertEqual(set(orders.mapped("review_state")), {"hold"})
+        failed = orders.check_result_ids.filtered(lambda r: r.result == "failed")
+        self.assertEqual(len(failed), 3)
+        self.assertIn("is past", failed[0].message)
 
     def test_02_second_import_matches_master_data(self):
         """Importing again creates orders, not customers or products."""
@@ -139,7 +150,10 @@ class TestOrderImporter(OrderManagementCommon):
         with self.assertRaisesRegex(UserError, "NEW-9: unknown product code"):
             self.importer.with_user(self.clerk).import_file("orders.csv", new_product)
 
-        known = csv_file("PO-2,HB-1,Harbour Ltd,,,,,2031-05-02,OM-BRACKET,,1,12.5,,")
+        known = csv_file(
+            "PO-2,HB-1,Harbour Ltd,8 Quay St,Ningbo,315000,CN,2031-05-02,"
+            "OM-BRACKET,,1,12.5,,"
+        )
         order = self.importer.with_user(self.clerk).import_file("orders.csv", known)
         self.assertEqual(order.create_uid, self.clerk)
         self.assertEqual(order.review_state, "waiting")

@@ -108,6 +108,9 @@ def load_demo_orders(env, directory, limit=500):
     for step in ("approved",) + confirmed_steps:
         approved |= steps[step]
     approved.with_user(reviewer).action_approve()
+    # Large orders need a second look, by the manager.
+    second_level = approved.filtered(lambda o: o.review_state == "waiting")
+    second_level.with_user(manager).action_approve()
 
     # 2. Confirmation by the clerk who entered them.
     confirmed = approved - steps["approved"]

@@ -13,7 +13,7 @@ that the caller can refuse the whole file and say everything that is wrong.
 import csv
 import io
 import os
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -99,6 +99,9 @@ TPCH_COLUMNS = {
     ],
     "nation": ["n_nationkey", "n_name", "n_regionkey", "n_comment"],
 }
+
+# Rebased TPC-H orders are spread over this many days up to the given date.
+REBASE_SPREAD_DAYS = 30
 
 # Columns of the CSV/XLSX layout: name -> required.
 COLUMNS = {
@@ -223,8 +226,8 @@ def read_tpch(directory, limit=None, rebase_to=None):
     :param str directory: holds orders.tbl, lineitem.tbl, customer.tbl,
         part.tbl and nation.tbl
     :param int limit: how many orders, by ascending key (all when None)
-    :param date rebase_to: when given, every date moves by the same number
-        of days so that the newest order date becomes this date
+    :param date rebase_to: when given, the order dates are spread over the
+        30 days up to this date, each delivery keeping its lead time
     :return: (orders, errors)
     """
     errors = [
@@ -366,13 +369,26 @@ def _tpch_assemble(orders, customers, parts, errors):
     return result
 
 
-def _rebase_dates(orders, rebase_to):
-    newest = max(order["date_order"] for order in orders if order["date_order"])
-    shift = rebase_to - newest
+def _rebase_dates(orders, rebase_to, spread_days=REBASE_SPREAD_DAYS):
+    """Move the orders' dates into the ``spread_days`` days up to ``rebase_to``.
+
+    TPC-H order dates span seven years of the 1990s. They are squeezed, in
+    their original order, into the last few weeks; each delivery date keeps
+    its lead time from its order date, so deliveries stay in the future.
+    """
+    order_dates = [order["date_order"] for order in orders if order["date_order"]]
+    oldest, newest = min(order_dates), max(order_dates)
+    span = max((newest - oldest).days, 1)
     for order in orders:
-        for key in ("date_order", "delivery_date"):
-            if order[key]:
-                order[key] += shift
+        original = order["date_order"]
+        if not original:
+            continue
+        age = round((newest - original).days * spread_days / span)
+        moved = rebase_to - timedelta(days=age)
+        shift = moved - original
+        order["date_order"] = moved
+        if order["delivery_date"]:
+            order["delivery_date"] += shift
         for line in order["lines"]:
             if line["delivery_date"]:
                 line["delivery_date"] += shift

@@ -1,0 +1,232 @@
+from odoo import api, fields, models
+from odoo.tools import float_compare
+
+from ..tools.credit_exposure import credit_exposure
+
+
+class OrderReviewChecks(models.AbstractModel):
+    """The automatic checks an order meets each time it is submitted.
+
+    Each check yields results (passed, warning, failed); a failed blocking
+    result holds the order instead of sending it to a reviewer.
+    """
+
+    _name = "order.review.checks"
+    _description = "Order Review Checks"
+
+    @api.model
+    def _run(self, orders):
+        """Check ``orders`` and store the results on them.
+
+        :return: {order id: list of result values}
+        """
+        now = fields.Datetime.now()
+        exposure = self._credit_exposure(orders)
+        rules = self.env["order.legality.rule"].search(
+            [("company_id", "in", orders.company_id.ids + [False])]
+        )
+
+        results = {}
+        for order in orders:
+            found = (
+                self._completeness(order)
+                + self._accuracy(order)
+                + self._legality(order, rules)
+                + self._credit(order, exposure)
+            )
+            results[order.id] = [
+                dict(values, order_id=order.id, sequence=index, checked_at=now)
+                for index, values in enumerate(found)
+            ]
+
+        # Results describe the latest submission only.
+        CheckResult = self.env["order.check.result"].sudo()
+        CheckResult.search([("order_id", "in", orders.ids)]).unlink()
+        CheckResult.create([values for found in results.values() for values in found])
+        return results
+
+    # -------------------------------------------------------------- checks --
+
+    @api.model
+    def _result(self, check, ok, message, blocking=True, warn_only=False):
+        if ok:
+            result = "passed"
+        else:
+            result = "warning" if warn_only else "failed"
+        return {
+            "check": check,
+            "result": result,
+            "blocking": blocking and result == "failed",
+            "message": message,
+        }
+
+    def _completeness(self, order):
+        address = order.partner_shipping_id
+        lines = order.order_line.filtered(lambda line: not line.display_type)
+        missing = []
+        if not order.partner_id:
+            missing.append(self.env._("customer"))
+        if not (address.street and address.country_id):
+            missing.append(self.env._("delivery address (street and country)"))
+        if not order.commitment_date:
+            missing.append(self.env._("delivery date"))
+        if not lines:
+            missing.append(self.env._("order lines"))
+        if lines.filtered(lambda line: line.product_uom_qty <= 0):
+            missing.append(self.env._("a quantity on every line"))
+        if lines.filtered(lambda line: line.price_unit <= 0):
+            missing.append(self.env._("a price on every line"))
+        return [
+            self._result(
+                "completeness",
+                not missing,
+                self.env._("Missing: %(what)s", what=", ".join(missing))
+                if missing
+                else self.env._("The order is complete."),
+            ),
+            self._result(
+                "completeness",
+                bool(address.city or address.zip),
+                self.env._("The delivery address has a city or postcode.")
+                if address.city or address.zip
+                else self.env._("The delivery address has no city or postcode."),
+                warn_only=True,
+            ),
+        ]
+
+    def _accuracy(self, order):
+        lines = order.order_line.filtered(lambda line: not line.display_type)
+        tolerance = order.company_id.order_price_tolerance / 100.0
+        today = fields.Date.context_today(self)
+
+        off_price = []
+        for line in lines:
+            expected = line._get_pricelist_price()
+            if expected and abs(line.price_unit - expected) > tolerance * expected:
+                off_price.append(line.product_id.display_name)
+        wrong_unit = lines.filtered(
+            lambda line: line.product_uom.category_id
+            != line.product_id.uom_id.category_id
+        )
+        delivery = order.commitment_date and order.commitment_date.date()
+        return [
+            self._result(
+                "accuracy",
+                not off_price,
+                self.env._(
+                    "Prices differ from the price list: %(products)s",
+                    products=", ".join(off_price),
+                )
+                if off_price
+                else self.env._("Prices match the price list."),
+                warn_only=True,
+            ),
+            self._result(
+                "accuracy",
+                not wrong_unit,
+                self.env._(
+                    "Units do not fit the products: %(products)s",
+                    products=", ".join(wrong_unit.product_id.mapped("display_name")),
+                )
+                if wrong_unit
+                else self.env._("Units fit the products."),
+            ),
+            self._result(
+                "accuracy",
+                not delivery or delivery >= today,
+                self.env._("The delivery date %(date)s is past.", date=delivery)
+                if delivery and delivery < today
+                else self.env._("The delivery date is not past."),
+            ),
+        ]
+
+    def _legality(self, order, rules):
+        violations = rules._violations(order)
+        if not violations:
+            return [self._result("legality", True, self.env._("No rule is broken."))]
+        return [
+            self._result(
+                "legality",
+                False,
+                self.env._("%(rule)s: %(what)s", rule=rule.name, what=what),
+                blocking=rule.blocking,
+                warn_only=not rule.blocking,
+            )
+            for rule, what in violations
+        ]
+
+    def _credit_exposure(self, orders):
+        exposure = {}
+        today = fields.Date.context_today(self)
+        for company in orders.company_id:
+            partners = orders.filtered(lambda o: o.company_id == company).partner_id
+            exposure.update(
+                credit_exposure(
+                    self.env.cr, partners.commercial_partner_id.ids, company.id, today
+                )
+            )
+        return exposure
+
+    def _credit(self, order, exposure):
+        customer = order.partner_id.commercial_partner_id.with_company(order.company_id)
+        currency = order.company_id.currency_id
+        open_amount, overdue, uninvoiced = exposure.get(customer.id, (0.0, 0.0, 0.0))
+        total = open_amount + uninvoiced + order.amount_total
+        # Credit settings are Finance's fields; every submission reads them.
+        limit = (
+            customer.sudo().credit_limit
+            if order.company_id.account_use_credit_limit
+            else 0.0
+        )
+        policy = (
+            customer.sudo().order_credit_policy or order.company_id.order_credit_policy
+        )
+
+        problems = []
+        if (
+            limit > 0
+            and float_compare(total, limit, precision_rounding=currency.rounding) > 0
+        ):
+            problems.append(
+                self.env._(
+                    "Exposure %(total)s (open %(open)s, to invoice %(todo)s, this "
+                    "order %(order)s) passes the limit %(limit)s.",
+                    total=currency.format(total),
+                    open=currency.format(open_amount),
+                    todo=currency.format(uninvoiced),
+                    order=currency.format(order.amount_total),
+                    limit=currency.format(limit),
+                )
+            )
+        if order.company_id.order_block_overdue and overdue > 0:
+            problems.append(
+                self.env._(
+                    "%(amount)s of invoices are overdue.",
+                    amount=currency.format(overdue),
+                )
+            )
+        if not problems:
+            return [
+                self._result(
+                    "credit",
+                    True,
+                    self.env._(
+                        "Exposure %(total)s is within the credit policy.",
+                        total=currency.format(total),
+                    ),
+                )
+            ]
+        # "review": the order goes on, with Finance added as a review level.
+        return [
+            dict(
+                self._result(
+                    "credit",
+                    False,
+                    message,
+                    blocking=policy == "block",
+                    warn_only=policy == "review",
+                ),
+                needs_credit_review=policy == "review",
+            )
+            for message in problems
+        ]
