@@ -78,7 +78,7 @@ class OrderLegalityRule(models.Model):
                     found.append((rule, ", ".join(names)))
             elif rule.rule_type == "max_quantity":
                 over = lines.filtered(
-                    lambda line: line.product_uom_qty > rule.max_quantity
+                    lambda line, rule=rule: line.product_uom_qty > rule.max_quantity
                     and (not rule.product_ids or line.product_id in rule.product_ids)
                 )
                 if over:

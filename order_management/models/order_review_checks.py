@@ -104,10 +104,6 @@ class OrderReviewChecks(models.AbstractModel):
             expected = line._get_pricelist_price()
             if expected and abs(line.price_unit - expected) > tolerance * expected:
                 off_price.append(line.product_id.display_name)
-        wrong_unit = lines.filtered(
-            lambda line: line.product_uom.category_id
-            != line.product_id.uom_id.category_id
-        )
         delivery = order.commitment_date and order.commitment_date.date()
         return [
             self._result(
@@ -120,16 +116,6 @@ class OrderReviewChecks(models.AbstractModel):
                 if off_price
                 else self.env._("Prices match the price list."),
                 warn_only=True,
-            ),
-            self._result(
-                "accuracy",
-                not wrong_unit,
-                self.env._(
-                    "Units do not fit the products: %(products)s",
-                    products=", ".join(wrong_unit.product_id.mapped("display_name")),
-                )
-                if wrong_unit
-                else self.env._("Units fit the products."),
             ),
             self._result(
                 "accuracy",
@@ -156,10 +142,29 @@ class OrderReviewChecks(models.AbstractModel):
         ]
 
     def _credit_exposure(self, orders):
+        # The aggregate reads the tables directly: write pending changes first.
+        self.env["account.move.line"].flush_model(
+            [
+                "partner_id",
+                "account_id",
+                "amount_residual",
+                "date_maturity",
+                "parent_state",
+                "reconciled",
+                "company_id",
+            ]
+        )
+        self.env["sale.order.line"].flush_model(
+            ["order_id", "price_total", "product_uom_qty", "qty_invoiced"]
+        )
+        self.env["sale.order"].flush_model(["state", "partner_id", "company_id"])
+        self.env["res.partner"].flush_model(["commercial_partner_id"])
         exposure = {}
         today = fields.Date.context_today(self)
         for company in orders.company_id:
-            partners = orders.filtered(lambda o: o.company_id == company).partner_id
+            partners = orders.filtered(
+                lambda o, c=company: o.company_id == c
+            ).partner_id
             exposure.update(
                 credit_exposure(
                     self.env.cr, partners.commercial_partner_id.ids, company.id, today

@@ -1,8 +1,7 @@
 import logging
+from datetime import timedelta
 
 from psycopg2.errors import LockNotAvailable
-
-from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError

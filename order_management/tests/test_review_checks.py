@@ -1,0 +1,259 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError
+from odoo.fields import Command
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import OrderManagementCommon
+
+
+@tagged("post_install", "-at_install")
+class TestReviewChecks(OrderManagementCommon):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env.company.account_use_credit_limit = True
+
+    def _results(self, order, check):
+        return order.check_result_ids.filtered(lambda r: r.check == check)
+
+    def _failed(self, order):
+        return order.check_result_ids.filtered(lambda r: r.result == "failed")
+
+    # ------------------------------------------------------- completeness --
+
+    def test_01_complete_order_passes_every_check(self):
+        """A clean order waits for review with only passed results."""
+        order = self._create_order()
+        self.assertEqual(order.review_state, "waiting")
+        self.assertEqual(
+            set(order.check_result_ids.mapped("check")),
+            {"completeness", "accuracy", "legality", "credit"},
+        )
+        self.assertEqual(set(order.check_result_ids.mapped("result")), {"passed"})
+
+    def test_02_missing_delivery_date_and_address_hold(self):
+        """Completeness: no delivery date and no street hold the order."""
+        nowhere = self.env["res.partner"].create({"name": "No Address Co"})
+        order = self._create_order(partner_id=nowhere.id, commitment_date=False)
+
+        self.assertEqual(order.review_state, "hold")
+        self.assertFalse(order.order_review_ids, "nobody reviews a held order")
+        message = self._failed(order).message
+        self.assertIn("delivery date", message)
+        self.assertIn("delivery address", message)
+        self.assertEqual(self._events(order), [("hold", "draft", "hold")])
+        activity = order.activity_ids.filtered(
+            lambda a: a.activity_type_id
+            == self.env.ref("order_management.mail_activity_type_order_correction")
+        )
+        self.assertEqual(activity.user_id, self.clerk)
+
+        # The clerk completes the order and submits it again.
+        order.with_user(self.clerk).write(
+            {
+                "partner_id": self.customer.id,
+                "commitment_date": fields.Datetime.now() + timedelta(days=3),
+            }
+        )
+        order.with_user(self.clerk).action_submit_for_review()
+        self.assertEqual(order.review_state, "waiting")
+        self.assertFalse(self._failed(order))
+
+    def test_03_zero_price_fails(self):
+        """Completeness: every line needs a price."""
+        order = self._create_order(
+            order_line=[
+                Command.create(
+                    {
+                        "product_id": self.product.id,
+                        "product_uom_qty": 1,
+                        "price_unit": 0,
+                    }
+                )
+            ]
+        )
+        self.assertEqual(order.review_state, "hold")
+        self.assertIn("a price on every line", self._failed(order).message)
+
+    # ----------------------------------------------------------- accuracy --
+
+    def test_04_past_delivery_date_fails(self):
+        """Accuracy: a delivery date already past holds the order."""
+        order = self._create_order(
+            commitment_date=fields.Datetime.now() - timedelta(days=2)
+        )
+        self.assertEqual(order.review_state, "hold")
+        self.assertIn("is past", self._failed(order).message)
+
+    def test_05_price_off_the_list_warns(self):
+        """Accuracy: a price off the price list warns but does not hold."""
+        order = self._create_order(
+            order_line=[
+                Command.create(
+                    {
+                        "product_id": self.product.id,
+                        "product_uom_qty": 2,
+                        "price_unit": 9,
+                    }
+                )
+            ]
+        )
+        self.assertEqual(order.review_state, "waiting")
+        warning = order.check_result_ids.filtered(lambda r: r.result == "warning")
+        self.assertIn("Steel bracket", warning.message)
+        self.assertFalse(warning.blocking)
+
+    # ----------------------------------------------------------- legality --
+
+    def test_07_blocked_customer(self):
+        """Legality: a blocked customer's order is held, with the rule named."""
+        self.env["order.legality.rule"].create(
+            {
+                "name": "Sanctioned buyer",
+                "rule_type": "blocked_customer",
+                "partner_ids": [Command.link(self.customer.id)],
+            }
+        )
+        order = self._create_order()
+        self.assertEqual(order.review_state, "hold")
+        self.assertIn("Sanctioned buyer", self._failed(order).message)
+
+    def test_08_restricted_product_only_in_its_countries(self):
+        """Legality: a product restricted in China blocks Chinese deliveries only."""
+        self.env["order.legality.rule"].create(
+            {
+                "name": "No brackets to China",
+                "rule_type": "restricted_product",
+                "product_ids": [Command.link(self.product.id)],
+                "country_ids": [Command.link(self.env.ref("base.cn").id)],
+            }
+        )
+        self.assertEqual(self._create_order().review_state, "hold")
+
+        elsewhere = self.customer.copy({"country_id": self.env.ref("base.fr").id})
+        self.assertEqual(
+            self._create_order(partner_id=elsewhere.id).review_state, "waiting"
+        )
+
+    def test_09_limits_can_warn_or_block(self):
+        """Legality: a quantity cap blocks; an amount cap set to warn does not."""
+        Rule = self.env["order.legality.rule"]
+        Rule.create(
+            {
+                "name": "At most 100 a line",
+                "rule_type": "max_quantity",
+                "max_quantity": 100,
+            }
+        )
+        Rule.create(
+            {
+                "name": "Orders above 40",
+                "rule_type": "max_amount",
+                "max_amount": 40,
+                "blocking": False,
+            }
+        )
+        big = self._create_order(quantity=101)
+        self.assertEqual(big.review_state, "hold")
+        self.assertIn("At most 100", self._failed(big).message)
+
+        warned = self._create_order(quantity=4)
+        self.assertEqual(warned.review_state, "waiting")
+        self.assertIn(
+            "Orders above 40",
+            " ".join(self._results(warned, "legality").mapped("message")),
+        )
+
+    # ------------------------------------------------------------- credit --
+
+    def _overdue_invoice(self, amount):
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": self.customer.id,
+                "invoice_date": fields.Date.today() - timedelta(days=60),
+                "invoice_date_due": fields.Date.today() - timedelta(days=30),
+                "invoice_line_ids": [
+                    Command.create(
+                        {"name": "Old delivery", "price_unit": amount, "tax_ids": []}
+                    )
+                ],
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    def test_10_credit_exposure_over_limit_holds(self):
+        """Credit: open invoices, uninvoiced orders and this order add up."""
+        self.env.company.order_block_overdue = False
+        self.customer.credit_limit = 300
+        self._overdue_invoice(100)
+        self._confirmed_order(quantity=8)  # 100 confirmed, not invoiced
+
+        within = self._create_order(quantity=7)  # 87.5: total 287.5
+        self.assertEqual(within.review_state, "waiting")
+
+        over = self._create_order(quantity=9)  # 112.5: total 312.5
+        self.assertEqual(over.review_state, "hold")
+        message = self._failed(over).message
+        self.assertIn("passes the limit", message)
+        self.assertIn("312.50", message)
+
+    def test_11_overdue_invoice_holds(self):
+        """Credit: an overdue invoice holds the order when the company says so."""
+        self._overdue_invoice(10)
+        order = self._create_order()
+        self.assertEqual(order.review_state, "hold")
+        self.assertIn("overdue", self._failed(order).message)
+
+    @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
+    def test_12_credit_review_policy_adds_finance_level(self):
+        """Credit 'review' policy: the order goes on, and Finance must approve."""
+        self.customer.order_credit_policy = "review"
+        self._overdue_invoice(10)
+        order = self._create_order()
+
+        self.assertEqual(order.review_state, "waiting")
+        self.assertTrue(order.check_result_ids.filtered("needs_credit_review"))
+        order.with_user(self.reviewer).action_approve()
+        self.assertEqual(order.review_state, "waiting")
+        credit_round = order.order_review_ids.filtered(lambda r: r.level == 2)
+        self.assertEqual(
+            credit_round.reviewer_group_id,
+            self.env.ref("account.group_account_invoice"),
+        )
+
+        with self.assertRaises(AccessError):
+            order.with_user(self.users["reviewer2"]).action_approve()
+        order.with_user(self.finance).action_approve()
+        self.assertEqual(order.review_state, "approved")
+
+    def _queries(self, function):
+        """Return how many queries ``function`` runs on a cold cache."""
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        function()
+        return self.cr.sql_log_count - before
+
+    def test_13_exposure_cost_does_not_grow_with_history(self):
+        """The credit aggregate costs the same for 1 or 30 earlier orders."""
+        checks = self.env["order.review.checks"]
+        self._confirmed_order(quantity=1)
+        orders = self._create_order() | self._create_order()
+        small = self._queries(lambda: checks._credit_exposure(orders))
+
+        for _index in range(29):
+            self._confirmed_order(quantity=1)
+        large = self._queries(lambda: checks._credit_exposure(orders))
+
+        self.assertEqual(small, large)
+        # Reading the orders' partners and companies, then one aggregate.
+        with self.assertQueryCount(large):
+            self.env.invalidate_all()
+            exposure = checks._credit_exposure(orders)
+        self.assertLessEqual(large, 6)
+        _open, _overdue, uninvoiced = exposure[self.customer.id]
+        self.assertAlmostEqual(uninvoiced, 30 * 12.5)
