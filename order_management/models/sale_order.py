@@ -562,6 +562,11 @@ class SaleOrder(models.Model):
             group = order._review_levels()[level - 1]
             policy = self.env["order.review.policy"]._for_order(order)
             submission = max(order.order_review_ids.mapped("round"), default=0)
+            first = order.order_review_ids.filtered(
+                lambda r, s=submission: r.round == s and r.level == 1
+            )
+            # A later level was still asked for by whoever submitted the order.
+            requester = first.requested_by_id if level > 1 else self.env.user
             deadline, reminder = order._review_deadline(policy, now)
             vals_list.append(
                 {
@@ -570,7 +575,7 @@ class SaleOrder(models.Model):
                     "level": level,
                     "reviewer_group_id": group.id,
                     "assigned_user_id": order._pick_reviewer(group).id,
-                    "requested_by_id": self.env.uid,
+                    "requested_by_id": requester.id,
                     "requested_date": now,
                     "deadline": deadline,
                     "reminder_date": reminder,
