@@ -4,5 +4,9 @@ from . import test_fingerprint
 from . import test_lifecycle
 from . import test_order_files
 from . import test_order_importer
+from . import test_review_checks
+from . import test_review_concurrency
+from . import test_review_deadlines
 from . import test_review_flow
+from . import test_review_performance
 from . import test_roles
