@@ -28,6 +28,7 @@
         "wizards/order_import_wizard_views.xml",
         "wizards/sale_order_reject_wizard_views.xml",
         "views/sale_order_views.xml",
+        "views/sale_order_portal_templates.xml",
         "views/stock_picking_views.xml",
         "views/order_audit_event_views.xml",
         "views/order_review_policy_views.xml",
@@ -38,5 +39,10 @@
     "demo": [
         "demo/res_users_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "order_management/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
 }
