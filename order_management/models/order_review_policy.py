@@ -46,15 +46,22 @@ class OrderReviewPolicy(models.Model):
         string="Reminder (working hours before the deadline)", default=2.0
     )
 
-    def _for_order(self, order):
-        """Return the policy that applies to ``order`` (the first that matches)."""
+    def _for_orders(self, orders):
+        """Return {order id: policy} with one search for all the orders."""
+        policies = self.search([("company_id", "in", orders.company_id.ids + [False])])
+        return {order.id: policies._match(order) for order in orders}
+
+    def _match(self, order):
+        """Return the first of these policies that applies to ``order``."""
         customer = order.partner_id.commercial_partner_id
-        candidates = self.search(
-            [
-                ("company_id", "in", [order.company_id.id, False]),
-                ("min_amount", "<=", order.amount_total),
-            ]
+        candidates = self.filtered(
+            lambda p: p.company_id in (order.company_id, self.env["res.company"])
+            and p.min_amount <= order.amount_total
         )
         specific = candidates.filtered(lambda p: customer in p.partner_ids)
         general = candidates.filtered(lambda p: not p.partner_ids)
         return (specific or general)[:1]
+
+    def _for_order(self, order):
+        """Return the policy that applies to ``order`` (the first that matches)."""
+        return self._for_orders(order)[order.id]

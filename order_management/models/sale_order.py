@@ -42,6 +42,30 @@ PROTECTED_FIELDS = {
     "confirm_after_review",
 }
 
+# Fields of the order and of its lines that make up what a reviewer approves
+# (see _review_content_fingerprint); other changes leave an approval alone.
+REVIEWED_ORDER_FIELDS = {
+    "partner_id",
+    "partner_invoice_id",
+    "partner_shipping_id",
+    "pricelist_id",
+    "currency_id",
+    "payment_term_id",
+    "commitment_date",
+    "order_line",
+}
+REVIEWED_LINE_FIELDS = {
+    "display_type",
+    "product_id",
+    "product_uom_qty",
+    "product_uom",
+    "price_unit",
+    "discount",
+    "tax_id",
+    "sequence",
+    "order_id",
+}
+
 # Events recorded when Odoo's own order state moves.
 SALE_STATE_EVENTS = {
     "sale": "confirm",
@@ -200,11 +224,14 @@ class SaleOrder(models.Model):
 
         result = super().write(vals)
 
+        content_changed = not REVIEWED_ORDER_FIELDS.isdisjoint(vals)
         if "state" in vals:
-            # Again after the write: it may have changed what was approved.
-            self._check_confirmations(old_states)
+            if content_changed:
+                # Again after the write: it changed what was approved.
+                self._check_confirmations(old_states)
             self._record_state_changes(old_states)
-        self._reopen_changed_approvals()
+        if content_changed:
+            self._reopen_changed_approvals()
         return result
 
     # ------------------------------------------------------------ gate --
@@ -368,16 +395,22 @@ class SaleOrder(models.Model):
 
         approved = self.browse()
         next_level = self.browse()
+        decided = self.env["sale.order.review"]
+        fingerprints = {}
+        policies = self.env["order.review.policy"]._for_orders(self)
         for order in self:
             pending = order._pending_review()
             order._check_reviewer(pending)
-            fingerprint = order._review_content_fingerprint()
-            pending.write(order._prepare_decision_vals("approved", fingerprint))
-            pending._close_review_activity()
-            if pending.level < len(order._review_levels()):
+            fingerprints[order.id] = order._review_content_fingerprint()
+            pending.write(
+                order._prepare_decision_vals("approved", fingerprints[order.id])
+            )
+            decided |= pending
+            if pending.level < len(order._review_levels(policies[order.id])):
                 next_level |= order
             else:
                 approved |= order
+        decided._close_review_activity()
 
         if next_level:
             next_level._open_review_rounds(level_of=lambda o: o._current_level() + 1)
@@ -390,7 +423,6 @@ class SaleOrder(models.Model):
                 note="next level",
             )
         if approved:
-            fingerprints = {o.id: o._review_content_fingerprint() for o in approved}
             for order in approved:
                 # The service writes what no form may write: see PROTECTED_FIELDS.
                 order.sudo().write(
@@ -538,10 +570,10 @@ class SaleOrder(models.Model):
         latest = rounds.sorted(lambda r: (r.round, r.level))[-1:]
         return latest.level or 0
 
-    def _review_levels(self):
+    def _review_levels(self, policy=None):
         """Return the groups that review this order, one per level, in order."""
         self.ensure_one()
-        policy = self.env["order.review.policy"]._for_order(self)
+        policy = policy or self.env["order.review.policy"]._for_order(self)
         levels = [
             policy.level_one_group_id
             or self.env.ref("order_management.group_order_reviewer")
@@ -555,33 +587,39 @@ class SaleOrder(models.Model):
     def _open_review_rounds(self, level_of):
         """Open, for each order, the round of the level ``level_of(order)``."""
         now = fields.Datetime.now()
-        Review = self.env["sale.order.review"].sudo()
+        policies = self.env["order.review.policy"]._for_orders(self)
+        deadlines = {}
+        picker = self._reviewer_picker()
         vals_list = []
         for order in self:
             level = level_of(order)
-            group = order._review_levels()[level - 1]
-            policy = self.env["order.review.policy"]._for_order(order)
+            policy = policies[order.id]
+            group = order._review_levels(policy)[level - 1]
             submission = max(order.order_review_ids.mapped("round"), default=0)
             first = order.order_review_ids.filtered(
                 lambda r, s=submission: r.round == s and r.level == 1
             )
             # A later level was still asked for by whoever submitted the order.
             requester = first.requested_by_id if level > 1 else self.env.user
-            deadline, reminder = order._review_deadline(policy, now)
+            # Every order of the batch starts now: one computation per policy.
+            key = (policy.id, order.company_id.resource_calendar_id.id)
+            if key not in deadlines:
+                deadlines[key] = order._review_deadline(policy, now)
+            deadline, reminder = deadlines[key]
             vals_list.append(
                 {
                     "order_id": order.id,
                     "round": submission + 1 if level == 1 else submission,
                     "level": level,
                     "reviewer_group_id": group.id,
-                    "assigned_user_id": order._pick_reviewer(group).id,
+                    "assigned_user_id": picker(order, group).id,
                     "requested_by_id": requester.id,
                     "requested_date": now,
                     "deadline": deadline,
                     "reminder_date": reminder,
                 }
             )
-        reviews = Review.create(vals_list)
+        reviews = self.env["sale.order.review"].sudo().create(vals_list)
         reviews._schedule_review_activity()
         return reviews
 
@@ -601,38 +639,37 @@ class SaleOrder(models.Model):
         )
         return deadline, reminder
 
-    def _pick_reviewer(self, group):
-        """Return the member of ``group`` with the fewest pending reviews.
+    def _reviewer_picker(self):
+        """Return a function (order, group) -> the reviewer to assign.
 
-        Whoever entered the order or decided an earlier level is left out.
+        It picks the member of the group with the fewest pending reviews,
+        leaving out whoever entered the order or decided an earlier level of
+        it, and counts each assignment it makes: one query for a whole batch.
         """
-        self.ensure_one()
-        excluded = (
-            self.create_uid
-            | self.order_review_ids.filtered(
-                lambda r: r.decision == "approved"
-                and r.round == max(self.order_review_ids.mapped("round"))
-            ).reviewer_id
-        )
-        candidates = group.sudo().users.filtered(
-            lambda u: u.active and not u.share and u not in excluded
-        )
-        candidates -= self.env.ref("base.user_root")
-        if not candidates:
-            return self.env["res.users"]
+        Review = self.env["sale.order.review"].sudo()
         load = dict(
-            self.env["sale.order.review"]
-            .sudo()
-            ._read_group(
-                [
-                    ("decision", "=", "pending"),
-                    ("assigned_user_id", "in", candidates.ids),
-                ],
-                ["assigned_user_id"],
-                ["__count"],
+            Review._read_group(
+                [("decision", "=", "pending")], ["assigned_user_id"], ["__count"]
             )
         )
-        return min(candidates, key=lambda u: (load.get(u, 0), u.id))
+        root = self.env.ref("base.user_root")
+
+        def pick(order, group):
+            latest = max(order.order_review_ids.mapped("round"), default=0)
+            excluded = order.create_uid | root
+            excluded |= order.order_review_ids.filtered(
+                lambda r: r.decision == "approved" and r.round == latest
+            ).reviewer_id
+            candidates = group.sudo().users.filtered(
+                lambda u: u.active and not u.share and u not in excluded
+            )
+            if not candidates:
+                return self.env["res.users"]
+            chosen = min(candidates, key=lambda u: (load.get(u, 0), u.id))
+            load[chosen] = load.get(chosen, 0) + 1
+            return chosen
+
+        return pick
 
     def _check_reviewer(self, review):
         """Refuse a decision by the wrong person.

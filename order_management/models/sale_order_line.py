@@ -1,5 +1,7 @@
 from odoo import api, models
 
+from .sale_order import REVIEWED_LINE_FIELDS
+
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
@@ -15,7 +17,8 @@ class SaleOrderLine(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        self.order_id._reopen_changed_approvals()
+        if not REVIEWED_LINE_FIELDS.isdisjoint(vals):
+            self.order_id._reopen_changed_approvals()
         return result
 
     def unlink(self):

@@ -58,13 +58,23 @@ class SaleOrderReview(models.Model):
 
     def _schedule_review_activity(self):
         """Give each round's assigned reviewer a to-do due on its deadline."""
-        for review in self.filtered("assigned_user_id"):
-            review.order_id.activity_schedule(
-                "order_management.mail_activity_type_order_review",
-                date_deadline=review.deadline and review.deadline.date(),
-                user_id=review.assigned_user_id.id,
-                note=self.env._("Review level %(level)s.", level=review.level),
-            )
+        activity_type = self.env.ref("order_management.mail_activity_type_order_review")
+        model = self.env["ir.model"]._get_id("sale.order")
+        # One create for the batch; the reviewers may not write the order yet.
+        self.env["mail.activity"].sudo().create(
+            [
+                {
+                    "res_model_id": model,
+                    "res_id": review.order_id.id,
+                    "activity_type_id": activity_type.id,
+                    "summary": activity_type.summary,
+                    "date_deadline": review.deadline and review.deadline.date(),
+                    "user_id": review.assigned_user_id.id,
+                    "note": self.env._("Review level %(level)s.", level=review.level),
+                }
+                for review in self.filtered("assigned_user_id")
+            ]
+        )
 
     def _close_review_activity(self):
         # The to-do has no object once the round is decided or superseded.
