@@ -3,6 +3,7 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Command
+from odoo.tools import plaintext2html
 
 from ..tools.order_files import RowError, read_order_file, read_tpch
 
@@ -14,6 +15,9 @@ BATCH_SIZE = 200
 
 # Errors listed in full in one message; the rest are counted.
 MAX_LISTED_ERRORS = 50
+
+# Address fields compared to tell whether a delivery address is a new one.
+ADDRESS_FIELDS = ("street", "city", "zip", "country_id")
 
 
 class OrderImporter(models.AbstractModel):
@@ -28,9 +32,11 @@ class OrderImporter(models.AbstractModel):
     def import_file(self, filename, content):
         """Import a CSV or XLSX file with one row per order line.
 
+        The layout is described in ``readme/USAGE.md``.
+
         :param str filename: its name; the extension tells the format
         :param bytes content: the file itself
-        :return: the created ``sale.order`` records
+        :return: the created ``sale.order`` records, draft quotations
         :raise UserError: naming every wrong row; then nothing is written
         """
         orders, errors = read_order_file(filename, content)
@@ -43,8 +49,11 @@ class OrderImporter(models.AbstractModel):
         :param str directory: holds the orders, lineitem, customer, part and
             nation tables as ``.tbl`` files
         :param int limit: import only the first orders, by key
-        :param date rebase_to: move every date so the newest order is on it
-        :return: the created ``sale.order`` records
+        :param date rebase_to: move the dates so that the newest order is on
+            this day and the others in the weeks before it; each delivery
+            date moves with its order date
+        :return: the created ``sale.order`` records, draft quotations
+        :raise UserError: naming every wrong row; then nothing is written
         """
         orders, errors = read_tpch(directory, limit=limit, rebase_to=rebase_to)
         return self._import_orders(orders, errors, directory)
@@ -55,43 +64,69 @@ class OrderImporter(models.AbstractModel):
 
         Lets a product manager prepare master data that clerks, who may not
         create products, then import orders against.
+
+        :return: (customers, products) needed by the orders, found or created
         """
         orders, errors = read_tpch(directory, limit=limit)
         self._raise_errors(errors, directory)
+        countries, partners, products = self._resolve_master_data(orders, directory)
+
         with self.env.cr.savepoint():
-            partners = self._match_partners(orders)
-            products = self._match_products(orders, directory)
-        return partners, products
+            self._create_partners(orders, partners, countries)
+            self._create_products(orders, products)
+
+        Partner, Product = self.env["res.partner"], self.env["product.product"]
+        return Partner.union(*partners.values()), Product.union(*products.values())
 
     # ------------------------------------------------------------- helpers --
 
     def _import_orders(self, parsed, errors, source):
+        """Create the orders read from ``source``, or raise naming every error.
+
+        1. refuse the file if the reader found a wrong value;
+        2. look up customers, products and countries, one search per kind, and
+           refuse what cannot be resolved, before anything is written;
+        3. create the missing customers, products and delivery addresses, one
+           ``create`` per kind, then the orders by batches, in one savepoint.
+        """
         self._raise_errors(errors, source)
         if not parsed:
             raise UserError(self.env._("%(origin)s holds no order.", origin=source))
 
+        countries, partners, products = self._resolve_master_data(parsed, source)
+
         # One savepoint for the whole file: a failure leaves nothing behind.
         with self.env.cr.savepoint():
-            partners = self._match_partners(parsed)
-            products = self._match_products(parsed, source)
+            new_partners = self._create_partners(parsed, partners, countries)
+            new_products = self._create_products(parsed, products)
+            addresses, new_addresses = self._match_delivery_addresses(
+                parsed, partners, countries
+            )
             vals_list = [
-                self._prepare_order_vals(order, partners, products) for order in parsed
+                self._prepare_order_vals(order, partners, products, addresses)
+                for order in parsed
             ]
             orders = self.env["sale.order"]
             for start in range(0, len(vals_list), BATCH_SIZE):
                 orders |= orders.create(vals_list[start : start + BATCH_SIZE])
 
         _logger.info(
-            "imported %s orders with %s lines from %s",
+            "imported %s orders with %s lines from %s; created %s customers, "
+            "%s delivery addresses and %s products",
             len(orders),
             sum(len(order["lines"]) for order in parsed),
             source,
+            len(new_partners),
+            len(new_addresses),
+            len(new_products),
         )
         return orders
 
     def _raise_errors(self, errors, source):
+        """Raise a UserError listing ``errors`` as "file, row N, field: reason"."""
         if not errors:
             return
+
         listed = [
             self.env._(
                 "%(file)s, row %(row)s, %(field)s: %(reason)s",
@@ -118,96 +153,217 @@ class OrderImporter(models.AbstractModel):
             + "\n".join(listed)
         )
 
-    def _match_partners(self, parsed):
-        """Return {customer ref: partner}, creating the missing customers."""
-        Partner = self.env["res.partner"]
-        wanted = {order["customer"]["ref"]: order["customer"] for order in parsed}
-        found = Partner.search([("ref", "in", list(wanted)), ("parent_id", "=", False)])
-        partners = {partner.ref: partner for partner in found}
+    def _resolve_master_data(self, parsed, source):
+        """Find what exists; refuse what is unknown and cannot be created.
 
-        countries = self._countries(
-            {customer["country_code"] for customer in wanted.values()}
-        )
-        missing = [ref for ref in wanted if ref not in partners]
-        created = Partner.create(
-            [
-                {
-                    "name": wanted[ref]["name"],
-                    "ref": ref,
-                    "street": wanted[ref]["street"] or False,
-                    "city": wanted[ref]["city"] or False,
-                    "zip": wanted[ref]["zip"] or False,
-                    "phone": wanted[ref]["phone"] or False,
-                    "country_id": countries.get(wanted[ref]["country_code"], False),
-                    "is_company": True,
-                    "customer_rank": 1,
-                }
-                for ref in missing
-            ]
-        )
-        partners.update({partner.ref: partner for partner in created})
-        return partners
+        :return: ({country code: id}, {customer ref: partner},
+            {product code: product}) for what already exists
+        :raise UserError: for unknown countries, or products the user may not
+            or cannot create
+        """
+        errors = []
+        countries = self._get_countries(parsed, errors)
+        partners = self._find_partners(parsed)
+        products = self._find_products(parsed)
+        self._check_new_products(parsed, products, errors)
+        errors.sort(key=lambda error: (error.filename, error.row))
+        self._raise_errors(errors, source)
+        return countries, partners, products
 
-    def _match_products(self, parsed, source):
-        """Return {product code: product}, creating the missing products."""
-        Product = self.env["product.product"]
+    def _get_countries(self, parsed, errors):
+        """Return {country code: id}; add an error per order naming an unknown code."""
         wanted = {}
         for order in parsed:
-            for line in order["lines"]:
-                wanted.setdefault(line["product"]["code"], (line, order))
-        found = Product.with_context(active_test=False).search(
-            [("default_code", "in", list(wanted))]
-        )
-        products = {product.default_code: product for product in found}
+            for address in (order["customer"], order["delivery"] or {}):
+                code = address.get("country_code")
+                if code:
+                    wanted.setdefault(code, {}).setdefault(order["ref"], order)
+        if not wanted:
+            return {}
 
-        missing = [code for code in wanted if code not in products]
-        errors = []
-        may_create = Product.has_access("create")
-        for code in missing:
-            line, order = wanted[code]
-            if not may_create or not line["product"]["name"]:
-                reason = (
-                    "unknown product code; ask a product manager to create it"
-                    if not may_create
-                    else "unknown product code and no product_name to create it"
-                )
-                errors.append(
-                    RowError(
-                        source, line.get("row", 0), "product_code", f"{code}: {reason}"
-                    )
-                )
-        self._raise_errors(errors, source)
+        found = self.env["res.country"].search([("code", "in", list(wanted))])
+        countries = {country.code: country.id for country in found}
+        for code, orders in wanted.items():
+            if code in countries:
+                continue
+            reason = self.env._("unknown country code %(code)s", code=code)
+            for order in orders.values():
+                filename, row = order["source"]
+                errors.append(RowError(filename, row, "delivery_country", reason))
+        return countries
 
-        created = Product.create(
-            [
-                {
-                    "name": wanted[code][0]["product"]["name"],
-                    "default_code": code,
-                    "type": "consu",
-                    "list_price": wanted[code][0]["product"]["list_price"]
-                    or wanted[code][0]["price_unit"],
-                }
-                for code in missing
-            ]
+    def _find_partners(self, parsed):
+        """Return {customer ref: partner} for the customers already in Odoo."""
+        refs = {order["customer"]["ref"] for order in parsed}
+        found = self.env["res.partner"].search(
+            [("ref", "in", list(refs)), ("parent_id", "=", False)], order="id"
         )
-        products.update({product.default_code: product for product in created})
+        partners = {}
+        for partner in found:
+            partners.setdefault(partner.ref, partner)
+        return partners
+
+    def _find_products(self, parsed):
+        """Return {product code: product} for the products already in Odoo."""
+        codes = {line["product"]["code"] for order in parsed for line in order["lines"]}
+        found = (
+            self.env["product.product"]
+            .with_context(active_test=False)
+            .search([("default_code", "in", list(codes))], order="active desc, id")
+        )
+        products = {}
+        for product in found:
+            products.setdefault(product.default_code, product)
         return products
 
-    def _countries(self, codes):
-        codes = [code for code in codes if code]
-        if not codes:
-            return {}
-        countries = self.env["res.country"].search([("code", "in", codes)])
-        return {country.code: country.id for country in countries}
+    def _check_new_products(self, parsed, products, errors):
+        """Add an error for each unknown product that cannot be created here."""
+        may_create = self.env["product.product"].has_access("create")
+        refused = set()
+        for order in parsed:
+            for line in order["lines"]:
+                code = line["product"]["code"]
+                if code in products or code in refused:
+                    continue
+                if not may_create:
+                    reason = self.env._(
+                        "%(code)s: unknown product code; ask a product manager "
+                        "to create it",
+                        code=code,
+                    )
+                elif not line["product"]["name"]:
+                    reason = self.env._(
+                        "%(code)s: unknown product code and no product_name to "
+                        "create it",
+                        code=code,
+                    )
+                else:
+                    continue
+                refused.add(code)
+                filename, row = line["source"]
+                errors.append(RowError(filename, row, "product_code", reason))
 
-    def _prepare_order_vals(self, order, partners, products):
-        partner = partners[order["customer"]["ref"]]
+    def _create_partners(self, parsed, partners, countries):
+        """Create the customers missing from ``partners`` and add them to it."""
+        missing = {}
+        for order in parsed:
+            customer = order["customer"]
+            if customer["ref"] not in partners:
+                missing.setdefault(customer["ref"], customer)
+
+        created = self.env["res.partner"].create(
+            [
+                self._prepare_partner_vals(customer, countries)
+                for customer in missing.values()
+            ]
+        )
+        partners.update(zip(missing, created, strict=True))
+        return created
+
+    def _prepare_partner_vals(self, customer, countries):
+        return {
+            "name": customer["name"],
+            "ref": customer["ref"],
+            "phone": customer["phone"] or False,
+            "is_company": True,
+            "customer_rank": 1,
+            **self._prepare_address_vals(customer, countries),
+        }
+
+    def _create_products(self, parsed, products):
+        """Create the products missing from ``products`` and add them to it."""
+        missing = {}
+        for order in parsed:
+            for line in order["lines"]:
+                if line["product"]["code"] not in products:
+                    missing.setdefault(line["product"]["code"], line)
+
+        created = self.env["product.product"].create(
+            [
+                {
+                    "name": line["product"]["name"],
+                    "default_code": code,
+                    "type": "consu",
+                    "list_price": line["product"]["list_price"] or line["price_unit"],
+                }
+                for code, line in missing.items()
+            ]
+        )
+        products.update(zip(missing, created, strict=True))
+        return created
+
+    def _prepare_address_vals(self, address, countries):
+        return {
+            "street": address["street"] or False,
+            "city": address["city"] or False,
+            "zip": address["zip"] or False,
+            "country_id": countries.get(address["country_code"], False),
+        }
+
+    def _address_key(self, values):
+        """Return address values as a tuple, to compare addresses."""
+        return tuple(values[name] for name in ADDRESS_FIELDS)
+
+    def _partner_address_key(self, partner):
+        """Return the address of ``partner`` as :meth:`_address_key` does."""
+        return (partner.street, partner.city, partner.zip, partner.country_id.id)
+
+    def _match_delivery_addresses(self, parsed, partners, countries):
+        """Give each order delivered elsewhere than its customer a delivery contact.
+
+        A delivery contact of the customer at the same address is reused, else
+        one is created, all in one ``create``.
+
+        :return: ({order ref: delivery contact}, created contacts)
+        """
+        wanted = {}
+        for order in parsed:
+            delivery = order["delivery"]
+            if not delivery or not (delivery["street"] or delivery["city"]):
+                continue
+            partner = partners[order["customer"]["ref"]]
+            values = self._prepare_address_vals(delivery, countries)
+            key = self._address_key(values)
+            if key != self._partner_address_key(partner):
+                wanted[order["ref"]] = (partner, key, values)
+        if not wanted:
+            return {}, self.env["res.partner"]
+
+        parent_ids = {partner.id for partner, _key, _values in wanted.values()}
+        children = self.env["res.partner"].search(
+            [("parent_id", "in", list(parent_ids)), ("type", "=", "delivery")],
+            order="id",
+        )
+        contacts = {}
+        for child in children:
+            key = (child.parent_id.id, self._partner_address_key(child))
+            contacts.setdefault(key, child)
+
+        missing = {}
+        for partner, key, values in wanted.values():
+            if (partner.id, key) not in contacts:
+                missing.setdefault((partner.id, key), (partner, values))
+        created = self.env["res.partner"].create(
+            [
+                dict(values, parent_id=partner.id, type="delivery", name=partner.name)
+                for partner, values in missing.values()
+            ]
+        )
+        contacts.update(zip(missing, created, strict=True))
+
+        addresses = {
+            ref: contacts[partner.id, key] for ref, (partner, key, _v) in wanted.items()
+        }
+        return addresses, created
+
+    def _prepare_order_vals(self, order, partners, products, addresses):
+        """Return the ``sale.order`` values of one parsed order."""
         vals = {
-            "partner_id": partner.id,
+            "partner_id": partners[order["customer"]["ref"]].id,
             "client_order_ref": order["ref"],
             "commitment_date": order["delivery_date"]
             and fields.Datetime.to_datetime(order["delivery_date"]),
-            "note": order["note"] or False,
+            "note": order["note"] and plaintext2html(order["note"]) or False,
             "order_line": [
                 Command.create(
                     {
@@ -222,32 +378,6 @@ class OrderImporter(models.AbstractModel):
         }
         if order["date_order"]:
             vals["date_order"] = fields.Datetime.to_datetime(order["date_order"])
-        delivery = order.get("delivery")
-        if delivery and (delivery["street"] or delivery["city"]):
-            vals["partner_shipping_id"] = self._delivery_address(partner, delivery).id
+        if order["ref"] in addresses:
+            vals["partner_shipping_id"] = addresses[order["ref"]].id
         return vals
-
-    def _delivery_address(self, partner, delivery):
-        """Return the partner's delivery contact at this address, made once."""
-        countries = self._countries({delivery["country_code"]})
-        values = {
-            "street": delivery["street"] or False,
-            "city": delivery["city"] or False,
-            "zip": delivery["zip"] or False,
-            "country_id": countries.get(delivery["country_code"], False),
-        }
-
-        def same_address(contact):
-            return all(
-                (contact[key].id if key == "country_id" else contact[key]) == value
-                for key, value in values.items()
-            )
-
-        if same_address(partner):
-            return partner
-        for child in partner.child_ids:
-            if child.type == "delivery" and same_address(child):
-                return child
-        return self.env["res.partner"].create(
-            dict(values, parent_id=partner.id, type="delivery", name=partner.name)
-        )

@@ -123,6 +123,47 @@ class TestOrderFileReader(TestCase):
         # A formula is kept as the text it is, never evaluated.
         self.assertEqual(orders[0]["lines"][0]["product"]["code"], '=HYPERLINK("x")')
 
+    def test_05_rows_of_one_order_must_agree(self):
+        """A row naming another customer, address or date than its order is refused."""
+        content = csv_file(
+            "PO-1,C-9,Harbour Ltd,8 Quay St,Ningbo,,CN,2031-05-02,B-1,,1,2,,",
+            "PO-1,C-8,Other Ltd,8 Quay St,Ningbo,,CN,2031-05-02,B-1,,1,2,,",
+            "PO-1,C-9,Harbour Ltd,1 Main St,Ningbo,,CN,2031-05-02,B-1,,1,2,,",
+            "PO-1,C-9,Harbour Ltd,,,,,2031-05-09,B-1,,1,2,,",
+            "PO-1,C-9,Harbour Ltd,,,,,,B-1,,1,2,,",
+        )
+        orders, errors = read_order_file("orders.csv", content)
+
+        self.assertEqual(orders, [])
+        self.assertEqual(
+            [(e.row, e.field) for e in errors],
+            [(3, "customer_ref"), (4, "delivery_street"), (5, "delivery_date")],
+        )
+        self.assertIn("already has customer C-9", errors[0].reason)
+        self.assertIn("8 Quay St, Ningbo, CN", errors[1].reason)
+
+    def test_06_country_codes_and_notes(self):
+        """Countries are two-letter codes; the distinct notes of an order add up."""
+        content = csv_file(
+            "PO-1,C-9,Harbour Ltd,1 Rue,Lyon,,France,2031-05-02,B-1,,1,2,,",
+        )
+        _orders, errors = read_order_file("orders.csv", content)
+        self.assertEqual([(e.row, e.field) for e in errors], [(2, "delivery_country")])
+        self.assertIn("'FRANCE' is not a two-letter country code", errors[0].reason)
+
+        content = csv_file(
+            "PO-1,C-9,Harbour Ltd,1 Rue,Lyon,,fr,2031-05-02,B-1,,1,2,,Ring twice",
+            "PO-1,C-9,Harbour Ltd,,,,,,B-2,,1,2,,Ring twice",
+            "PO-1,C-9,Harbour Ltd,,,,,,B-3,,1,2,,Fragile",
+        )
+        orders, errors = read_order_file("orders.csv", content)
+        self.assertEqual(errors, [])
+        self.assertEqual(orders[0]["note"], "Ring twice\nFragile")
+        self.assertEqual(orders[0]["customer"]["country_code"], "FR")
+        self.assertEqual(len(orders[0]["lines"]), 3)
+        # Rows without an address or date take the order's.
+        self.assertEqual(orders[0]["delivery"]["city"], "Lyon")
+
 
 class TestTpchReader(TestCase):
     def _write(self, directory, table, rows):
@@ -237,11 +278,14 @@ class TestTpchReader(TestCase):
         self.assertEqual(first["customer"]["ref"], "TPCH-C000000005")
         self.assertEqual(first["customer"]["country_code"], "CN")
         self.assertEqual(first["delivery_date"], date(1996, 2, 10))
+        self.assertEqual(first["note"], "first\nShip mode: TRUCK")
         line = first["lines"][0]
         self.assertEqual(line["product"]["code"], "TPCH-P7")
+        self.assertEqual(line["product"]["list_price"], 907.0)
         self.assertEqual(
             (line["quantity"], line["price_unit"], line["discount"]), (4.0, 907.0, 5.0)
         )
+        self.assertEqual(line["source"], ("lineitem.tbl", 1))
 
     def test_02_rebase_spreads_orders_and_keeps_lead_times(self):
         """Rebased orders end on the given day; deliveries keep their lead."""
@@ -254,6 +298,7 @@ class TestTpchReader(TestCase):
         )
         # Order 2 was due 19 days after it was placed, and still is.
         self.assertEqual(orders[1]["delivery_date"], date(2031, 3, 10))
+        self.assertEqual(orders[1]["lines"][0]["delivery_date"], date(2031, 3, 10))
 
     def test_03_broken_lineitem_is_named(self):
         """A bad quantity and a missing field are both reported, with rows."""
@@ -293,3 +338,20 @@ class TestTpchReader(TestCase):
         with tempfile.TemporaryDirectory() as directory:
             _orders, errors = read_tpch(directory)
         self.assertIn("orders.tbl", [error.filename for error in errors])
+
+    def test_05_unknown_nation_and_customer(self):
+        """A nation without a country and an order without its customer are named."""
+        with tempfile.TemporaryDirectory() as directory:
+            self._sample(directory)
+            self._write(directory, "nation", [("18", "ATLANTIS", "2", "x")])
+            with open(
+                os.path.join(directory, "orders.tbl"), "a", encoding="utf-8"
+            ) as handle:
+                handle.write("4|99|O|1.0|1996-05-01|5-LOW|C#1|0|lost|\n")
+            orders, errors = read_tpch(directory)
+
+        self.assertEqual(
+            [(e.filename, e.row, e.field) for e in errors],
+            [("nation.tbl", 1, "n_name"), ("orders.tbl", 4, "o_custkey")],
+        )
+        self.assertEqual(len(orders), 3)

@@ -1,6 +1,10 @@
 import base64
 import io
+import itertools
+import logging
+import os
 import tempfile
+from datetime import date
 
 import openpyxl
 
@@ -12,6 +16,24 @@ from odoo.tools import mute_logger
 from .common import OrderManagementCommon
 from .test_demo_lifecycle import generate_tpch
 from .test_order_files import HEADER, csv_file
+
+IMPORTER_LOGGER = "odoo.addons.order_management.models.order_importer"
+
+
+def tpch_source(directory, limit):
+    """Read the first orders and their lines straight from the TPC-H tables.
+
+    :return: {order key: (order values, [line values])}, values as in the file
+    """
+    with open(os.path.join(directory, "orders.tbl"), encoding="utf-8") as handle:
+        rows = (line.split("|") for line in itertools.islice(handle, limit))
+        orders = {int(values[0]): (values, []) for values in rows}
+    with open(os.path.join(directory, "lineitem.tbl"), encoding="utf-8") as handle:
+        for line in handle:
+            values = line.split("|")
+            if int(values[0]) in orders:
+                orders[int(values[0])][1].append(values)
+    return orders
 
 
 @tagged("post_install", "-at_install")
@@ -36,11 +58,33 @@ class TestOrderImporter(OrderManagementCommon):
 
     def test_01_tpch_sample(self):
         """Twenty TPC-H orders arrive as drafts in review, amounts intact."""
-        orders = self.importer.import_tpch(
-            self.tpch_dir.name, limit=20, rebase_to=fields.Date.today()
-        )
+        with self.assertLogs(IMPORTER_LOGGER, logging.INFO) as logs:
+            orders = self.importer.import_tpch(
+                self.tpch_dir.name, limit=20, rebase_to=fields.Date.today()
+            )
 
         self.assertEqual(len(orders), 20)
+        source = tpch_source(self.tpch_dir.name, 20)
+        customer_keys = {int(order[1]) for order, _lines in source.values()}
+        part_keys = {int(line[1]) for _o, lines in source.values() for line in lines}
+        self.assertEqual(
+            logs.output[-1].split(":", 2)[-1],
+            f"imported 20 orders with {len(orders.order_line)} lines from "
+            f"{self.tpch_dir.name}; created {len(customer_keys)} customers, "
+            f"0 delivery addresses and {len(part_keys)} products",
+        )
+        for key, (order_fields, lines) in source.items():
+            order = orders.filtered(
+                lambda o, key=key: o.client_order_ref == f"TPCH-{key}"
+            )
+            self.assertEqual(len(order.order_line), len(lines))
+            expected = sum(float(line[5]) * (1 - float(line[6])) for line in lines)
+            self.assertAlmostEqual(
+                order.amount_untaxed, expected, delta=0.01 * len(lines)
+            )
+            self.assertEqual(order.partner_id.ref, f"TPCH-C{int(order_fields[1]):09d}")
+            self.assertIn(order_fields[8].strip(), order.note)
+        self.assertEqual(max(orders.mapped("date_order")).date(), fields.Date.today())
         self.assertEqual(set(orders.mapped("review_state")), {"waiting"})
         self.assertEqual(set(orders.mapped("state")), {"draft"})
         first = orders.filtered(lambda o: o.client_order_ref == "TPCH-1")
@@ -57,6 +101,15 @@ class TestOrderImporter(OrderManagementCommon):
         """TPC-H's 1990s delivery dates, not rebased, hold every order."""
         orders = self.importer.import_tpch(self.tpch_dir.name, limit=3)
         self.assertEqual(set(orders.mapped("review_state")), {"hold"})
+        for key, (order_fields, lines) in tpch_source(self.tpch_dir.name, 3).items():
+            order = orders.filtered(
+                lambda o, key=key: o.client_order_ref == f"TPCH-{key}"
+            )
+            self.assertEqual(str(order.date_order.date()), order_fields[4])
+            # The delivery date is the latest commit date of the lines.
+            latest = max(date.fromisoformat(line[11]) for line in lines)
+            self.assertEqual(order.commitment_date.date(), latest)
+            self.assertIn("Ship mode: ", order.note)
         failed = orders.check_result_ids.filtered(lambda r: r.result == "failed")
         self.assertEqual(len(failed), 3)
         self.assertIn("is past", failed[0].message)
@@ -73,6 +126,21 @@ class TestOrderImporter(OrderManagementCommon):
         self.assertEqual(after["sale.order"], before["sale.order"] + 10)
         self.assertEqual(after["res.partner"], before["res.partner"])
         self.assertEqual(after["product.product"], before["product.product"])
+        source = tpch_source(self.tpch_dir.name, 10)
+        self.assertEqual(
+            self.env["res.partner"].search_count([("ref", "=like", "TPCH-C%")]),
+            len({order[1] for order, _lines in source.values()}),
+        )
+        self.assertEqual(
+            self.env["product.product"].search_count(
+                [("default_code", "=like", "TPCH-P%")]
+            ),
+            len({line[1] for _order, lines in source.values() for line in lines}),
+        )
+        product = self.env["product.product"].search(
+            [("default_code", "=", "TPCH-P156")]
+        )
+        self.assertEqual((product.type, product.list_price), ("consu", 1056.15))
 
     def test_03_csv_and_xlsx(self):
         """The CSV layout and the same rows in XLSX give the same orders."""
@@ -140,8 +208,13 @@ class TestOrderImporter(OrderManagementCommon):
             lines[2] = lines[2].replace("|", "|x", 5)
             with open(path, "w", encoding="utf-8") as handle:
                 handle.writelines(lines)
-            with self.assertRaisesRegex(UserError, "lineitem.tbl, row 3"):
+            with self.assertRaises(UserError) as caught:
                 self.importer.import_tpch(directory, limit=5)
+
+        message = str(caught.exception)
+        # Row 3 is the third line of order 1: part 64, quantity 8.
+        self.assertIn("lineitem.tbl, row 3, l_partkey: 'x64' is not", message)
+        self.assertIn("lineitem.tbl, row 3, l_quantity: 'x8' is not", message)
         self.assertEqual(self._counts(), before)
 
     def test_06_clerk_cannot_create_products_by_import(self):
@@ -157,3 +230,73 @@ class TestOrderImporter(OrderManagementCommon):
         order = self.importer.with_user(self.clerk).import_file("orders.csv", known)
         self.assertEqual(order.create_uid, self.clerk)
         self.assertEqual(order.review_state, "waiting")
+
+    def test_07_delivery_addresses(self):
+        """Another address than the customer's goes to one reused delivery contact."""
+
+        def row(ref, street, city):
+            return (
+                f"{ref},DL-1,Delta GmbH,{street},{city},,DE,2031-05-02,"
+                "OM-BRACKET,,1,12.5,,"
+            )
+
+        first = self.importer.import_file(
+            "a.csv", csv_file(row("PO-A", "Ring 1", "Köln"))
+        )
+        customer = first.partner_id
+        self.assertEqual(first.partner_shipping_id, customer)
+        self.assertEqual((customer.street, customer.country_id.code), ("Ring 1", "DE"))
+
+        with self.assertLogs(IMPORTER_LOGGER, logging.INFO) as logs:
+            second = self.importer.import_file(
+                "b.csv",
+                csv_file(
+                    row("PO-B", "Hafen 2", "Bonn"), row("PO-C", "Hafen 2", "Bonn")
+                ),
+            )
+        self.assertIn("created 0 customers, 1 delivery addresses", logs.output[-1])
+        contact = second.partner_shipping_id
+        self.assertEqual(len(contact), 1)
+        self.assertEqual(
+            (contact.parent_id, contact.type, contact.street, contact.city),
+            (customer, "delivery", "Hafen 2", "Bonn"),
+        )
+        self.assertEqual(second.partner_id, customer)
+
+        third = self.importer.import_file(
+            "c.csv", csv_file(row("PO-D", "Hafen 2", "Bonn"))
+        )
+        self.assertEqual(third.partner_shipping_id, contact)
+        self.assertEqual(customer.child_ids, contact)
+
+    def test_08_unknown_country_leaves_nothing(self):
+        """A country code Odoo does not know refuses the file, naming the row."""
+        before = self._counts()
+        content = csv_file(
+            "PO-1,NEW-C,Nova Ltd,1 Road,Town,,DE,2031-05-02,NEW-P,Widget,4,12.5,,",
+            "PO-2,NEW-D,Nova Ltd,1 Road,Town,,XX,2031-05-02,NEW-P,Widget,4,12.5,,",
+        )
+        with self.assertRaisesRegex(
+            UserError, "bad.csv, row 3, delivery_country: unknown country code XX"
+        ):
+            self.importer.import_file("bad.csv", content)
+        self.assertEqual(self._counts(), before)
+
+    def test_09_wizard_refuses_other_files(self):
+        """The wizard takes .csv and .xlsx files only, and says so."""
+        wizard = self.env["order.import.wizard"].create(
+            {"file": base64.b64encode(b"a;b"), "filename": "orders.ods"}
+        )
+        with self.assertRaisesRegex(UserError, "Choose a .csv or .xlsx file"):
+            wizard.action_import()
+
+        wizard.file = base64.b64encode(
+            csv_file("PO-9,HB-1,Harbour Ltd,,,,,2031-05-02,OM-BRACKET,,2,12.5,,")
+        )
+        wizard.filename = "ORDERS.CSV"
+        action = wizard.action_import()
+        order = self.env["sale.order"].search(action["domain"])
+        self.assertEqual(
+            (action["res_model"], order.client_order_ref), ("sale.order", "PO-9")
+        )
+        self.assertEqual(order.order_line.product_id, self.product)

@@ -8,6 +8,24 @@ Two sources are understood:
 Nothing here touches a database. Each reader returns ``(orders, errors)``: the
 orders it could read and a list of :class:`RowError`, one per wrong value, so
 that the caller can refuse the whole file and say everything that is wrong.
+
+An order is a dict::
+
+    {
+        "ref": "PO-1",                  # becomes the customer reference
+        "customer": {"ref", "name", "street", "city", "zip", "phone",
+                     "country_code"},
+        "delivery": {"street", "city", "zip", "country_code"} or None,
+        "date_order": date or None,
+        "delivery_date": date or None,  # the latest date of its lines
+        "note": str,
+        "lines": [{"product": {"code", "name", "list_price"}, "quantity",
+                   "price_unit", "discount", "delivery_date", "source"}],
+        "source": (file name, row number),
+    }
+
+Files are read as streams: rows are turned into orders one at a time, and the
+TPC-H lineitem table is left as soon as the wanted orders are complete.
 """
 
 import csv
@@ -194,40 +212,41 @@ class _RowReader:
 # ------------------------------------------------------------------ TPC-H --
 
 
-def _tbl_rows(path, table):
-    """Yield (row number, values dict) for each line of a ``.tbl`` file."""
+def _table_rows(directory, table, errors):
+    """Yield a _RowReader for each well-formed line of a TPC-H table.
+
+    The file is read line by line; a line with the wrong number of fields is
+    refused as a whole and skipped.
+    """
+    filename = f"{table}.tbl"
     columns = TPCH_COLUMNS[table]
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(os.path.join(directory, filename), encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.rstrip("\r\n").split("|")
-            if fields and fields[-1] == "":
+            # Every line ends with a separator, hence an empty last field.
+            if len(fields) > 1 and fields[-1] == "":
                 fields.pop()
             if len(fields) != len(columns):
-                yield number, None, len(fields)
-            else:
-                yield number, dict(zip(columns, fields, strict=False)), len(fields)
-
-
-def _table_rows(directory, table, errors):
-    """Yield a _RowReader for each well-formed line of a TPC-H table."""
-    filename = f"{table}.tbl"
-    path = os.path.join(directory, filename)
-    for number, values, count in _tbl_rows(path, table):
-        if values is None:
-            reason = f"{count} fields where {len(TPCH_COLUMNS[table])} are expected"
-            errors.append(RowError(filename, number, "(row)", reason))
-            continue
-        yield _RowReader(filename, number, values, errors)
+                reason = f"{len(fields)} fields where {len(columns)} are expected"
+                errors.append(RowError(filename, number, "(row)", reason))
+                continue
+            values = dict(zip(columns, fields, strict=True))
+            yield _RowReader(filename, number, values, errors)
 
 
 def read_tpch(directory, limit=None, rebase_to=None):
     """Read the first ``limit`` TPC-H orders of ``directory``.
 
+    Delivery date of an order: the latest commit date of its lines. Unit
+    price: extended price / quantity. Discount: l_discount as a percentage.
+    The order comment and the ship modes of its lines make the note.
+
     :param str directory: holds orders.tbl, lineitem.tbl, customer.tbl,
         part.tbl and nation.tbl
     :param int limit: how many orders, by ascending key (all when None)
-    :param date rebase_to: when given, the order dates are spread over the
-        30 days up to this date, each delivery keeping its lead time
+    :param date rebase_to: when given, the order dates are moved into the
+        30 days up to this date, the newest order landing on it; each order's
+        delivery dates move with its order date (same shift)
     :return: (orders, errors)
     """
     errors = [
@@ -256,12 +275,14 @@ def _tpch_orders(directory, limit, errors):
         if limit is not None and len(orders) >= limit:
             break
         key = row.integer("o_orderkey")
+        customer_key = row.integer("o_custkey")
+        date_order = row.date("o_orderdate")
         if key is None:
             continue
         orders[key] = {
             "ref": f"TPCH-{key}",
-            "customer_key": row.integer("o_custkey"),
-            "date_order": row.date("o_orderdate"),
+            "customer_key": customer_key,
+            "date_order": date_order,
             "priority": row.text("o_orderpriority"),
             "note": row.text("o_comment"),
             "lines": [],
@@ -279,13 +300,15 @@ def _tpch_lines(directory, orders, errors):
             break
         if order_key not in orders:
             continue
+
+        part_key = row.integer("l_partkey")
         quantity = row.number("l_quantity", positive=True)
         extended = row.number("l_extendedprice", minimum=0)
         discount = row.number("l_discount", minimum=0, maximum=1)
         commit_date = row.date("l_commitdate")
-        part_key = row.integer("l_partkey")
-        if None in (quantity, extended, discount, part_key) or quantity <= 0:
+        if None in (part_key, quantity, extended, discount) or quantity <= 0:
             continue
+
         orders[order_key]["lines"].append(
             {
                 "product_key": part_key,
@@ -301,16 +324,22 @@ def _tpch_lines(directory, orders, errors):
 
 def _tpch_customers(directory, orders, errors):
     """Return {customer key: customer} for the customers the orders name."""
-    nations = {
-        row.integer("n_nationkey"): TPCH_NATIONS.get(row.text("n_name"))
-        for row in _table_rows(directory, "nation", errors)
-    }
+    nations = {}
+    for row in _table_rows(directory, "nation", errors):
+        name = row.text("n_name", required=True)
+        if name and name not in TPCH_NATIONS:
+            row.refuse("n_name", f"'{name}' is not a TPC-H nation")
+        nations[row.integer("n_nationkey")] = TPCH_NATIONS.get(name)
+
     wanted = {order["customer_key"] for order in orders.values()}
     customers = {}
     for row in _table_rows(directory, "customer", errors):
         key = row.integer("c_custkey")
         if key not in wanted:
             continue
+        nation_key = row.integer("c_nationkey")
+        if nation_key is not None and nation_key not in nations:
+            row.refuse("c_nationkey", f"no nation {nation_key} in nation.tbl")
         customers[key] = {
             "ref": f"TPCH-C{key:09d}",
             "name": row.text("c_name", required=True),
@@ -318,7 +347,7 @@ def _tpch_customers(directory, orders, errors):
             "city": "",
             "zip": "",
             "phone": row.text("c_phone"),
-            "country_code": nations.get(row.integer("c_nationkey")),
+            "country_code": nations.get(nation_key),
         }
     return customers
 
@@ -345,26 +374,40 @@ def _tpch_assemble(orders, customers, parts, errors):
     """Resolve every reference of the orders; name each one that fails."""
     result = []
     for order in orders.values():
-        filename, number = order.pop("source")
-        customer = customers.get(order.pop("customer_key"))
+        filename, number = order["source"]
+        customer_key = order.pop("customer_key")
+        if customer_key is None:
+            continue  # already refused as not a number
+        customer = customers.get(customer_key)
         if customer is None:
             reason = "no such customer in customer.tbl"
             errors.append(RowError(filename, number, "o_custkey", reason))
             continue
         if not order["lines"]:
-            reason = "the order has no lines"
+            reason = "the order has no valid line in lineitem.tbl"
             errors.append(RowError(filename, number, "o_orderkey", reason))
             continue
+
         for line in order["lines"]:
-            line_file, line_number = line.pop("source")
             line["product"] = parts.get(line.pop("product_key"))
             if line["product"] is None:
+                line_file, line_number = line["source"]
                 reason = "no such part in part.tbl"
                 errors.append(RowError(line_file, line_number, "l_partkey", reason))
+
         dates = [line["delivery_date"] for line in order["lines"]]
-        order["delivery_date"] = max(filter(None, dates), default=None)
-        order["customer"] = customer
-        order["delivery"] = None
+        modes = dict.fromkeys(line["ship_mode"] for line in order["lines"])
+        ship_modes = ", ".join(mode for mode in modes if mode)
+        order.update(
+            customer=customer,
+            delivery=None,
+            delivery_date=max(filter(None, dates), default=None),
+            note="\n".join(
+                text
+                for text in (order["note"], ship_modes and f"Ship mode: {ship_modes}")
+                if text
+            ),
+        )
         result.append(order)
     return result
 
@@ -372,11 +415,15 @@ def _tpch_assemble(orders, customers, parts, errors):
 def _rebase_dates(orders, rebase_to, spread_days=REBASE_SPREAD_DAYS):
     """Move the orders' dates into the ``spread_days`` days up to ``rebase_to``.
 
-    TPC-H order dates span seven years of the 1990s. They are squeezed, in
-    their original order, into the last few weeks; each delivery date keeps
-    its lead time from its order date, so deliveries stay in the future.
+    TPC-H order dates span seven years of the 1990s. Shifting them all by one
+    delta would leave most deliveries years in the past, so they are squeezed,
+    in their original order, into the last few weeks, the newest order landing
+    on ``rebase_to``. An order's delivery dates are shifted by the same delta
+    as its order date, so each keeps its lead time.
     """
     order_dates = [order["date_order"] for order in orders if order["date_order"]]
+    if not order_dates:
+        return
     oldest, newest = min(order_dates), max(order_dates)
     span = max((newest - oldest).days, 1)
     for order in orders:
@@ -384,9 +431,8 @@ def _rebase_dates(orders, rebase_to, spread_days=REBASE_SPREAD_DAYS):
         if not original:
             continue
         age = round((newest - original).days * spread_days / span)
-        moved = rebase_to - timedelta(days=age)
-        shift = moved - original
-        order["date_order"] = moved
+        shift = rebase_to - timedelta(days=age) - original
+        order["date_order"] = original + shift
         if order["delivery_date"]:
             order["delivery_date"] += shift
         for line in order["lines"]:
@@ -398,8 +444,14 @@ def _rebase_dates(orders, rebase_to, spread_days=REBASE_SPREAD_DAYS):
 
 
 def read_order_file(filename, content):
-    """Read a CSV or XLSX order file given as bytes.
+    """Read a CSV or XLSX order file given as bytes, one row per order line.
 
+    Rows sharing an ``order_ref`` make one order; they must agree on its
+    customer, delivery address and delivery date. The first row of an order
+    that names a customer, address or date gives them.
+
+    :param str filename: its name; the extension (.csv or .xlsx) tells the format
+    :param bytes content: the file itself
     :return: (orders, errors)
     """
     extension = os.path.splitext(filename)[1].lower()
@@ -409,12 +461,11 @@ def read_order_file(filename, content):
     elif extension == ".xlsx":
         rows = _xlsx_rows(filename, content, errors)
     else:
-        return [], [
-            RowError(filename, 0, "(file)", "only .csv and .xlsx files are read")
-        ]
-    if errors:
-        return [], errors
-    return _orders_from_rows(filename, rows, errors), errors
+        reason = "only .csv and .xlsx files are read"
+        return [], [RowError(filename, 0, "(file)", reason)]
+    orders = _orders_from_rows(filename, rows, errors)
+    errors.sort(key=lambda error: error.row)
+    return (orders if not errors else []), errors
 
 
 def _normalise_header(header):
@@ -431,36 +482,33 @@ def _check_header(filename, header, errors):
 
 
 def _csv_rows(filename, content, errors):
+    """Yield (row number, values) for each non-empty row of a CSV file."""
+    # utf-8-sig drops a byte order mark and reads plain UTF-8 as well.
+    text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    number = 1
     try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        errors.append(
-            RowError(filename, 0, "(file)", f"not UTF-8 text (byte {error.start})")
-        )
-        return []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = _normalise_header(next(reader, []))
-    if not _check_header(filename, header, errors):
-        return []
-    rows = []
-    for number, fields in enumerate(reader, start=2):
-        if not any(field.strip() for field in fields):
-            continue
-        if len(fields) > len(header):
-            errors.append(
-                RowError(
-                    filename,
-                    number,
-                    "(row)",
-                    f"{len(fields)} values for {len(header)} columns",
-                )
-            )
-            continue
-        rows.append((number, dict(zip(header, fields, strict=False))))
-    return rows
+        header = _normalise_header(next(reader, []))
+        if not _check_header(filename, header, errors):
+            return
+        for number, fields in enumerate(reader, start=2):
+            if not any(field.strip() for field in fields):
+                continue
+            if len(fields) > len(header):
+                reason = f"{len(fields)} values for {len(header)} columns"
+                errors.append(RowError(filename, number, "(row)", reason))
+                continue
+            yield number, dict(zip(header, fields, strict=False))
+    except UnicodeDecodeError:
+        # The decoder reads ahead: the row number would be a guess.
+        reason = "not UTF-8 text; save the file as CSV UTF-8"
+        errors.append(RowError(filename, 0, "(file)", reason))
+    except csv.Error as error:
+        errors.append(RowError(filename, number, "(file)", f"not CSV ({error})"))
 
 
 def _xlsx_rows(filename, content, errors):
+    """Yield (row number, values) for each non-empty row of the first sheet."""
     import openpyxl
 
     try:
@@ -468,23 +516,20 @@ def _xlsx_rows(filename, content, errors):
             io.BytesIO(content), read_only=True, data_only=False
         )
     except Exception as error:  # openpyxl raises many kinds for a bad file
-        errors.append(
-            RowError(filename, 0, "(file)", f"not a readable XLSX file ({error})")
-        )
-        return []
-    sheet = book.worksheets[0]
-    rows_iter = sheet.iter_rows(values_only=True)
-    header = _normalise_header(next(rows_iter, ()) or ())
-    if not _check_header(filename, header, errors):
+        reason = f"not a readable XLSX file ({error})"
+        errors.append(RowError(filename, 0, "(file)", reason))
+        return
+    try:
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        header = _normalise_header(next(rows, ()) or ())
+        if not _check_header(filename, header, errors):
+            return
+        for number, cells in enumerate(rows, start=2):
+            if all(cell is None or str(cell).strip() == "" for cell in cells):
+                continue
+            yield number, dict(zip(header, cells, strict=False))
+    finally:
         book.close()
-        return []
-    rows = []
-    for number, cells in enumerate(rows_iter, start=2):
-        if all(cell is None or str(cell).strip() == "" for cell in cells):
-            continue
-        rows.append((number, dict(zip(header, cells, strict=False))))
-    book.close()
-    return rows
 
 
 def _orders_from_rows(filename, rows, errors):
@@ -493,20 +538,18 @@ def _orders_from_rows(filename, rows, errors):
     for number, values in rows:
         row = _RowReader(filename, number, values, errors)
         ref = row.text("order_ref", required=True)
-        delivery = {
-            "street": row.text("delivery_street"),
-            "city": row.text("delivery_city"),
-            "zip": row.text("delivery_zip"),
-            "country_code": row.text("delivery_country").upper() or None,
+        delivery = _read_delivery(row)
+        customer = {
+            "ref": row.text("customer_ref", required=True),
+            "name": row.text("customer_name", required=True),
+            "phone": "",
+            # A customer new to Odoo gets the delivery address as its own.
+            **delivery,
         }
-        # A customer new to Odoo gets the delivery address as its own.
-        customer = dict(
-            delivery,
-            ref=row.text("customer_ref", required=True),
-            name=row.text("customer_name", required=True),
-            phone="",
-        )
-        delivery_date = row.date("delivery_date")
+        # Checked per order below: the order's other rows may leave it empty.
+        delivery_date = row.date("delivery_date", required=False)
+        dated = bool(row.text("delivery_date"))
+        note = row.text("note")
         line = {
             "product": {
                 "code": row.text("product_code", required=True),
@@ -517,10 +560,11 @@ def _orders_from_rows(filename, rows, errors):
             "price_unit": row.number("unit_price", minimum=0),
             "discount": row.number("discount", required=False, minimum=0, maximum=100),
             "delivery_date": delivery_date,
-            "row": number,
+            "source": (filename, number),
         }
         if not ref:
             continue
+
         order = orders.get(ref)
         if order is None:
             order = orders[ref] = {
@@ -529,29 +573,64 @@ def _orders_from_rows(filename, rows, errors):
                 "delivery": delivery if any(delivery.values()) else None,
                 "date_order": None,
                 "delivery_date": delivery_date,
-                "note": row.text("note"),
+                "notes": [],
+                "dated": False,
                 "lines": [],
-                "row": number,
+                "source": (filename, number),
             }
-        elif customer["ref"] and customer["ref"] != order["customer"]["ref"]:
-            row.refuse(
-                "customer_ref",
-                f"order {ref} already has customer {order['customer']['ref']}",
-            )
-        elif (
-            delivery_date
-            and order["delivery_date"]
-            and delivery_date != order["delivery_date"]
-        ):
-            row.refuse(
-                "delivery_date",
-                f"order {ref} already has delivery date {order['delivery_date']}",
-            )
+        else:
+            _check_same_order(row, order, customer, delivery, delivery_date)
+        order["dated"] = order["dated"] or dated
+        if note and note not in order["notes"]:
+            order["notes"].append(note)
         for key in ("quantity", "price_unit", "discount"):
-            line[key] = (
-                float(line[key])
-                if line[key] is not None
-                else (0.0 if key == "discount" else None)
-            )
+            line[key] = float(line[key]) if line[key] is not None else None
+        line["discount"] = line["discount"] or 0.0
         order["lines"].append(line)
+
+    for order in orders.values():
+        order["note"] = "\n".join(order.pop("notes"))
+        # A date given but refused is already reported.
+        if not order.pop("dated"):
+            filename, number = order["source"]
+            reason = f"order {order['ref']} has no delivery date on any row"
+            errors.append(RowError(filename, number, "delivery_date", reason))
     return list(orders.values())
+
+
+def _read_delivery(row):
+    """Return the delivery address of a row; the country is an ISO code."""
+    country = row.text("delivery_country").upper()
+    if country and not (len(country) == 2 and country.isalpha()):
+        reason = f"'{country}' is not a two-letter country code (ISO 3166)"
+        row.refuse("delivery_country", reason)
+    return {
+        "street": row.text("delivery_street"),
+        "city": row.text("delivery_city"),
+        "zip": row.text("delivery_zip"),
+        "country_code": country or None,
+    }
+
+
+def _check_same_order(row, order, customer, delivery, delivery_date):
+    """Refuse a row whose order-wide values contradict its order's first row."""
+    ref = order["ref"]
+    known = order["customer"]["ref"]
+    if customer["ref"] and known and customer["ref"] != known:
+        row.refuse("customer_ref", f"order {ref} already has customer {known}")
+
+    known = order["delivery_date"]
+    if delivery_date and known and delivery_date != known:
+        row.refuse("delivery_date", f"order {ref} already has delivery date {known}")
+    elif delivery_date and not known:
+        order["delivery_date"] = delivery_date
+
+    known = order["delivery"]
+    if any(delivery.values()) and known and delivery != known:
+        address = ", ".join(value for value in known.values() if value)
+        row.refuse(
+            "delivery_street", f"order {ref} already goes to another address: {address}"
+        )
+    elif any(delivery.values()) and not known:
+        order["delivery"] = delivery
+        order["customer"].update(delivery)
