@@ -1,6 +1,7 @@
 from . import order_audit_event
 from . import order_check_result
 from . import order_legality_rule
+from . import order_rejection_reason
 from . import order_review_checks
 from . import order_review_policy
 from . import res_company

@@ -444,10 +444,11 @@ class SaleOrder(models.Model):
                 accepted.sudo().action_confirm()
         return True
 
-    def action_reject(self, reason):
+    def action_reject(self, reason, reason_id=False):
         """Reject orders waiting for review and hand them back to their clerk.
 
         :param str reason: why; the clerk sees it on the order and in a to-do
+        :param int reason_id: an ``order.rejection.reason``, for the reports
         """
         self._check_role(*REVIEWER_GROUPS)
         reason = (reason or "").strip()
@@ -458,7 +459,12 @@ class SaleOrder(models.Model):
         for order in self:
             pending = order._pending_review()
             order._check_reviewer(pending)
-            pending.write(order._prepare_decision_vals("rejected", reason=reason))
+            pending.write(
+                dict(
+                    order._prepare_decision_vals("rejected", reason=reason),
+                    reason_id=reason_id,
+                )
+            )
             pending._close_review_activity()
             order.sudo().write(
                 {"review_state": "rejected", "review_fingerprint": False}

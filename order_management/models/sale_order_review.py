@@ -42,6 +42,9 @@ class SaleOrderReview(models.Model):
     )
     reviewer_id = fields.Many2one("res.users", readonly=True)
     decision_date = fields.Datetime(readonly=True)
+    reason_id = fields.Many2one(
+        "order.rejection.reason", string="Rejection Reason", readonly=True, index=True
+    )
     reason = fields.Text(readonly=True, help="Why the order was rejected.")
     fingerprint = fields.Char(
         readonly=True, help="What the reviewer approved: see the order's gate."

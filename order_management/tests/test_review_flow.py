@@ -107,11 +107,19 @@ class TestReviewFlow(OrderManagementCommon):
             self.env[action["res_model"]]
             .with_user(self.reviewer)
             .with_context(action["context"])
-            .create({"reason": "Delivery address is missing the unit."})
+            .create(
+                {
+                    "reason": "Delivery address is missing the unit.",
+                    "reason_id": self.env.ref(
+                        "order_management.rejection_reason_address"
+                    ).id,
+                }
+            )
         )
         wizard.action_reject()
         self.assertEqual(order.review_state, "rejected")
         self.assertEqual(order.review_reason, "Delivery address is missing the unit.")
+        self.assertEqual(order.order_review_ids.reason_id.code, "DELIVERY")
 
     @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
     def test_07_author_cannot_approve(self):

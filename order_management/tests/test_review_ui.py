@@ -76,6 +76,10 @@ class TestReviewUi(HttpCase):
         )
         self.assertEqual(order.review_state, "rejected")
         self.assertIn("below the agreed price list", order.review_reason)
+        self.assertEqual(
+            order.order_review_ids.reason_id,
+            self.env.ref("order_management.rejection_reason_price"),
+        )
 
     def test_03_customer_sees_the_review_in_the_portal(self):
         """The customer's order page says the order is being reviewed."""

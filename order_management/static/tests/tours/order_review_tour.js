@@ -28,6 +28,16 @@ registry.category("web_tour.tours").add("order_management_reject_tour", {
             run: "click",
         },
         {
+            content: "Choose the kind of reason",
+            trigger: ".modal .o_field_widget[name='reason_id'] input",
+            run: "edit Wrong price",
+        },
+        {
+            content: "Pick it from the list",
+            trigger: ".ui-menu-item > a:contains('Wrong price or discount')",
+            run: "click",
+        },
+        {
             content: "Say why",
             trigger: ".modal .o_field_widget[name='reason'] textarea",
             run: "edit The unit price is below the agreed price list.",
