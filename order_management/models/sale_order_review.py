@@ -64,7 +64,11 @@ class SaleOrderReview(models.Model):
         activity_type = self.env.ref("order_management.mail_activity_type_order_review")
         model = self.env["ir.model"]._get_id("sale.order")
         # One create for the batch; the reviewers may not write the order yet.
-        self.env["mail.activity"].sudo().create(
+        # No e-mail per to-do: an import can open hundreds of rounds at once;
+        # reviewers see their to-dos in Odoo and are reminded before deadlines.
+        self.env["mail.activity"].sudo().with_context(
+            mail_activity_quick_update=True
+        ).create(
             [
                 {
                     "res_model_id": model,
@@ -81,11 +85,19 @@ class SaleOrderReview(models.Model):
 
     def _close_review_activity(self):
         # The to-do has no object once the round is decided or superseded.
-        activities = self.order_id.activity_ids.filtered(
-            lambda a: a.activity_type_id
-            == self.env.ref("order_management.mail_activity_type_order_review")
-        )
-        activities.sudo().unlink()
+        if not self:
+            return
+        self.env["mail.activity"].sudo().search(
+            [
+                ("res_model", "=", "sale.order"),
+                ("res_id", "in", self.order_id.ids),
+                (
+                    "activity_type_id",
+                    "=",
+                    self.env.ref("order_management.mail_activity_type_order_review").id,
+                ),
+            ]
+        ).unlink()
 
     @api.model
     def _cron_review_deadlines(self):

@@ -6,8 +6,9 @@ from .common import OrderManagementCommon
 # Queries to submit one entered order: every automatic check, the review
 # round, the reviewer's to-do (without its e-mail) and the history event.
 SUBMIT_QUERIES = 33
-# Queries to approve one order: lock, decision, fingerprint, history event.
-APPROVE_QUERIES = 15
+# Queries to approve one order: lock, decision, fingerprint, the reviewer's
+# to-do removed, history event.
+APPROVE_QUERIES = 16
 
 
 @tagged("post_install", "-at_install")

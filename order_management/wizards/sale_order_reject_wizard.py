@@ -11,7 +11,8 @@ class SaleOrderRejectWizard(models.TransientModel):
     )
     reason = fields.Text(
         string="Explanation",
-        required=True, help="The clerk sees this on the order and in a to-do."
+        required=True,
+        help="The clerk sees this on the order and in a to-do.",
     )
 
     def action_reject(self):
