@@ -12,6 +12,7 @@ EVENTS = [
     ("send", "Sent to the customer"),
     ("reset", "Set back to quotation"),
     ("confirm", "Confirmed"),
+    ("amend", "Amended after confirmation"),
     ("cancel", "Cancelled"),
     ("ship", "Shipped"),
     ("sign", "Signed by the customer"),

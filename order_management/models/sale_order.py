@@ -40,6 +40,8 @@ PROTECTED_FIELDS = {
     "review_fingerprint",
     "completed_date",
     "confirm_after_review",
+    "shipment_state",
+    "completion_state",
 }
 
 # Fields of the order and of its lines that make up what a reviewer approves
@@ -198,41 +200,97 @@ class SaleOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._check_protected_fields(vals)
+            # An order is born a quotation: confirming is the gate's business.
+            if vals.get("state", "draft") not in ("draft", "sent"):
+                raise UserError(
+                    self.env._(
+                        "An order is created as a quotation and confirmed once "
+                        "it is approved."
+                    )
+                )
         orders = super().create(vals_list)
-
-        # Review starts by itself once an order has been entered with lines.
-        entered = orders.filtered(
-            lambda o: o.order_line and o.state in ("draft", "sent")
-        )
-        if entered:
-            entered._submit_for_review()
+        orders._submit_entered_orders()
         return orders
 
     def write(self, vals):
-        protected = PROTECTED_FIELDS.intersection(vals)
-        if protected and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "The fields %(fields)s change only through the review "
-                    "and completion actions.",
-                    fields=", ".join(sorted(protected)),
-                )
-            )
+        self._check_protected_fields(vals)
         old_states = {order.id: order.state for order in self}
+        content_changed = not REVIEWED_ORDER_FIELDS.isdisjoint(vals)
+        if content_changed:
+            self._check_amendments()
         if vals.get("state") == "sale":
             self._check_confirmations(old_states, dict.fromkeys(self.ids, "sale"))
 
         result = super().write(vals)
 
-        content_changed = not REVIEWED_ORDER_FIELDS.isdisjoint(vals)
         if "state" in vals:
             if content_changed:
                 # Again after the write: it changed what was approved.
                 self._check_confirmations(old_states)
             self._record_state_changes(old_states)
         if content_changed:
-            self._reopen_changed_approvals()
+            self._reopen_changed_reviews()
+            self._submit_entered_orders()
         return result
+
+    def _check_protected_fields(self, vals):
+        protected = PROTECTED_FIELDS.intersection(vals)
+        if protected and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "The fields %(fields)s change only through the review, "
+                    "shipping and completion actions.",
+                    fields=", ".join(sorted(protected)),
+                )
+            )
+
+    def _submit_entered_orders(self):
+        """Send to review the quotations that now have lines and were never sent."""
+        entered = self.filtered(
+            lambda o: o.review_state == "draft"
+            and o.state in ("draft", "sent")
+            and o.order_line
+        )
+        if entered:
+            entered._submit_for_review()
+
+    def _check_amendments(self):
+        """Refuse changes to what was reviewed once an order is confirmed.
+
+        A completed order is closed for everyone; a confirmed one can only be
+        amended by an Order Manager, and the amendment is recorded.
+        """
+        if self.env.su:
+            return
+        closed = self.filtered("completed_date")
+        if closed:
+            raise UserError(
+                self.env._(
+                    "Order %(order)s is completed: it can no longer change.",
+                    order=closed[0].name,
+                )
+            )
+        confirmed = self.filtered(lambda o: o.state == "sale")
+        if not confirmed:
+            return
+        if not self.env.user.has_group("order_management.group_order_manager"):
+            raise UserError(
+                self.env._(
+                    "Order %(order)s is confirmed: only an Order Manager may "
+                    "change what was reviewed.",
+                    order=confirmed[0].name,
+                )
+            )
+        self.env["order.audit.event"]._record(
+            confirmed, "amend", "sale", "sale", dict.fromkeys(confirmed.ids, "sale")
+        )
+
+    def action_unlock(self):
+        if any(order.completed_date for order in self):
+            raise UserError(self.env._("A completed order stays locked."))
+        return super().action_unlock()
 
     # ------------------------------------------------------------ gate --
 
@@ -345,12 +403,24 @@ class SaleOrder(models.Model):
         ]
         return order_fingerprint(header, lines)
 
-    def _reopen_changed_approvals(self):
-        """Send approved quotations whose content changed back to review."""
+    def _reopen_changed_reviews(self):
+        """Send quotations whose reviewed content changed back to review.
+
+        An approved quotation loses its approval; one waiting for review is
+        checked again and gets a new round, asked by whoever changed it (who
+        therefore cannot approve their own change).
+        """
+
+        def reviewed_fingerprint(order):
+            if order.review_state == "approved":
+                return order.review_fingerprint
+            pending = order.order_review_ids.filtered(lambda r: r.decision == "pending")
+            return pending[:1].requested_fingerprint
+
         changed = self.filtered(
-            lambda o: o.review_state == "approved"
-            and o.state in ("draft", "sent")
-            and o.review_fingerprint != o._review_content_fingerprint()
+            lambda o: o.state in ("draft", "sent")
+            and o.review_state in ("waiting", "approved")
+            and reviewed_fingerprint(o) != o._review_content_fingerprint()
         )
         if changed:
             changed._submit_for_review(event="reopen")
@@ -623,6 +693,7 @@ class SaleOrder(models.Model):
                     "requested_date": now,
                     "deadline": deadline,
                     "reminder_date": reminder,
+                    "requested_fingerprint": order._review_content_fingerprint(),
                 }
             )
         reviews = self.env["sale.order.review"].sudo().create(vals_list)

@@ -49,6 +49,9 @@ class SaleOrderReview(models.Model):
     fingerprint = fields.Char(
         readonly=True, help="What the reviewer approved: see the order's gate."
     )
+    requested_fingerprint = fields.Char(
+        readonly=True, help="The order's content when the round was opened."
+    )
 
     @api.depends("deadline", "decision", "decision_date")
     def _compute_is_late(self):

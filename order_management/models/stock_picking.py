@@ -1,10 +1,13 @@
 from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 SHIPMENT_STATES = [
     ("shipped", "Shipped"),
     ("signed", "Signed"),
 ]
+
+# Set by validation and by the signature confirmation, never typed in.
+PROTECTED_FIELDS = {"shipment_state", "signed_date"}
 
 
 class StockPicking(models.Model):
@@ -20,6 +23,20 @@ class StockPicking(models.Model):
     )
     signed_date = fields.Datetime(copy=False, readonly=True)
 
+    # -------------------------------------------------------------- CRUD --
+
+    def write(self, vals):
+        protected = PROTECTED_FIELDS.intersection(vals)
+        if protected and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "The fields %(fields)s change only by shipping and by "
+                    "confirming the signature.",
+                    fields=", ".join(sorted(protected)),
+                )
+            )
+        return super().write(vals)
+
     # ----------------------------------------------------------- actions --
 
     def _action_done(self):
@@ -32,7 +49,7 @@ class StockPicking(models.Model):
 
         shipments = shipments.filtered(lambda p: p.state == "done")
         if shipments:
-            shipments.write({"shipment_state": "shipped"})
+            shipments.sudo().write({"shipment_state": "shipped"})
             orders = shipments.sale_id
             self.env["order.audit.event"]._record(
                 orders,
@@ -60,7 +77,9 @@ class StockPicking(models.Model):
                         "Enter who signed for %(picking)s first.", picking=picking.name
                     )
                 )
-        self.write({"shipment_state": "signed", "signed_date": fields.Datetime.now()})
+        self.sudo().write(
+            {"shipment_state": "signed", "signed_date": fields.Datetime.now()}
+        )
 
         orders = self.sale_id
         signed = orders.filtered(lambda o: o.shipment_state == "signed")
@@ -77,7 +96,7 @@ class StockPicking(models.Model):
 
     def _check_shipping_record(self):
         missing = self.filtered(
-            lambda p: not p.carrier_id or not p.carrier_tracking_ref
+            lambda p: not p.carrier_id or not (p.carrier_tracking_ref or "").strip()
         )
         if missing:
             raise UserError(

@@ -4,6 +4,7 @@ from . import test_fingerprint
 from . import test_lifecycle
 from . import test_order_files
 from . import test_order_importer
+from . import test_review_bypass
 from . import test_review_checks
 from . import test_review_concurrency
 from . import test_review_deadlines

@@ -9,7 +9,7 @@ from datetime import date
 import openpyxl
 
 from odoo import fields
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -300,3 +300,39 @@ class TestOrderImporter(OrderManagementCommon):
             (action["res_model"], order.client_order_ref), ("sale.order", "PO-9")
         )
         self.assertEqual(order.order_line.product_id, self.product)
+
+    @mute_logger("odoo.addons.base.models.ir_model")
+    def test_10_server_files_are_for_administrators(self):
+        """A clerk cannot make the server read a directory of its disk."""
+        with self.assertRaisesRegex(AccessError, "administrator"):
+            self.importer.with_user(self.clerk).import_tpch(self.tpch_dir.name)
+        with self.assertRaisesRegex(AccessError, "administrator"):
+            self.importer.with_user(self.manager).import_tpch_master_data(
+                self.tpch_dir.name
+            )
+
+    def test_11_content_over_rpc_and_absurd_values(self):
+        """Base64 text is accepted; huge numbers and odd dates name their row."""
+        row = (
+            "PO-9,HB-1,Harbour Ltd,8 Quay St,Ningbo,315000,CN,2031-05-02,"
+            "OM-BRACKET,,1,12.5,,"
+        )
+        order = self.importer.import_file(
+            "orders.csv", base64.b64encode(csv_file(row)).decode()
+        )
+        self.assertEqual(order.client_order_ref, "PO-9")
+
+        bad = csv_file(
+            row.replace(",1,12.5,", ",1e400,12.5,"),
+            row.replace("2031-05-02", "2031-05-02garbage"),
+            row.replace(",1,12.5,", ",1,1e300,"),
+        )
+        with self.assertRaises(UserError) as caught:
+            self.importer.import_file("bad.csv", bad)
+        message = str(caught.exception)
+        self.assertIn("row 2, quantity: 1e400 is too large", message)
+        self.assertIn("row 3, delivery_date", message)
+        self.assertIn("row 4, unit_price: 1e300 is too large", message)
+
+        with self.assertRaisesRegex(UserError, "empty"):
+            self.importer.import_file("empty.csv", b"")

@@ -31,7 +31,7 @@ TPC-H lineitem table is left as soon as the wanted orders are complete.
 import csv
 import io
 import os
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
@@ -118,6 +118,10 @@ TPCH_COLUMNS = {
     "nation": ["n_nationkey", "n_name", "n_regionkey", "n_comment"],
 }
 
+# Quantities and prices from a file must stay below this: larger ones are
+# typing errors, and they overflow Odoo's floats and monetary columns.
+LARGEST_NUMBER = Decimal("1e12")
+
 # Rebased TPC-H orders are spread over this many days up to the given date.
 REBASE_SPREAD_DAYS = 30
 
@@ -180,6 +184,9 @@ class _RowReader:
         if not value.is_finite():
             self.refuse(field, f"'{raw}' is not a number")
             return None
+        if abs(value) >= LARGEST_NUMBER:
+            self.refuse(field, f"{raw} is too large")
+            return None
         if positive and value <= 0:
             self.refuse(field, f"{raw} must be greater than zero")
         elif minimum is not None and value < minimum:
@@ -203,7 +210,8 @@ class _RowReader:
         if not raw:
             return None
         try:
-            return date.fromisoformat(raw[:10])
+            # A date, or a date and time as spreadsheets write them; nothing else.
+            return datetime.fromisoformat(raw).date()
         except ValueError:
             self.refuse(field, f"'{raw}' is not a date (YYYY-MM-DD)")
             return None
@@ -456,6 +464,8 @@ def read_order_file(filename, content):
     """
     extension = os.path.splitext(filename)[1].lower()
     errors = []
+    if not content:
+        return [], [RowError(filename, 0, "(file)", "the file is empty")]
     if extension == ".csv":
         rows = _csv_rows(filename, content, errors)
     elif extension == ".xlsx":
