@@ -1,10 +1,11 @@
 """Take a screenshot of a page of a local Odoo as a given user.
 
-usage: screenshot.py URL DATABASE LOGIN PASSWORD OUTPUT.png [SELECTOR]
+usage: screenshot.py URL DATABASE LOGIN PASSWORD OUTPUT.png [SELECTOR [SCRIPT]]
 
 Logs in through Odoo's JSON-RPC, hands the session cookie to a headless
 Chromium driven over the DevTools protocol, opens URL, waits until SELECTOR
-(default: the web client's main view) is on the page, and saves a PNG.
+(default: the web client's main view) is on the page, runs SCRIPT (a
+JavaScript expression, e.g. a click on a tab) if given, and saves a PNG.
 Only loopback addresses are accepted: this is for the project's own server.
 """
 
@@ -82,6 +83,7 @@ class DevTools:
 def main(argv):
     url, database, login, password, output = argv[:5]
     selector = argv[5] if len(argv) > 5 else ".o_action_manager .o_view_controller"
+    script = argv[6] if len(argv) > 6 else None
     parsed = urllib.parse.urlsplit(url)
     if parsed.hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit("only a local Odoo can be photographed")
@@ -131,6 +133,8 @@ def main(argv):
         tools.call("Page.enable")
         tools.call("Page.navigate", url=url)
         tools.wait_for(selector)
+        if script:
+            tools.call("Runtime.evaluate", expression=script)
         # Let fonts and avatars settle after the view is there.
         time.sleep(1.5)
         shot = tools.call("Page.captureScreenshot", format="png")

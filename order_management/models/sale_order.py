@@ -156,6 +156,9 @@ class SaleOrder(models.Model):
     )
     def _compute_shipment_state(self):
         rank = [state for state, _label in SHIPMENT_STATES]
+        # Read every delivery's state for the whole batch first: read order by
+        # order, pending delivery states would be recomputed one order at a time.
+        self.picking_ids.mapped("state")
         for order in self:
             deliveries = order.picking_ids.filtered(
                 lambda p: p.picking_type_code == "outgoing" and p.state != "cancel"
@@ -179,6 +182,8 @@ class SaleOrder(models.Model):
         "order_line.invoice_lines.move_id.payment_state",
     )
     def _compute_completion_state(self):
+        # Same as above: the invoices' states for the whole batch at once.
+        self.order_line.invoice_lines.move_id.mapped("payment_state")
         for order in self:
             invoices = order.invoice_ids.filtered(
                 lambda m: m.state == "posted" and m.move_type == "out_invoice"

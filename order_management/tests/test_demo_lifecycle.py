@@ -59,7 +59,7 @@ class TestDemoLifecycle(OrderManagementCommon):
         self.assertEqual(len(orders), 40)
         self.assertEqual(
             set(orders.mapped("review_state")),
-            {"waiting", "rejected", "approved"},
+            {"waiting", "hold", "rejected", "approved"},
         )
         self.assertEqual(
             set(orders.mapped("shipment_state")),

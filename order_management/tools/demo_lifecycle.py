@@ -6,6 +6,7 @@ people had done the work.
 """
 
 import logging
+from datetime import timedelta
 
 from odoo import fields
 
@@ -13,7 +14,8 @@ _logger = logging.getLogger(__name__)
 
 # Share of the imported orders left at each step, in path order.
 STEP_SHARES = [
-    ("waiting", 0.15),
+    ("waiting", 0.10),
+    ("held", 0.05),
     ("rejected", 0.10),
     ("resubmitted", 0.05),
     ("approved", 0.10),
@@ -24,11 +26,21 @@ STEP_SHARES = [
     ("completed", 0.15),
 ]
 
+# (reason code, explanation) of the demo's rejections.
 REJECTION_REASONS = [
-    "Unit price is below the customer's agreed price list.",
-    "Delivery date is too early for the quantity ordered.",
-    "Delivery address is incomplete: the postcode is missing.",
-    "Customer asked to split the order; enter two orders instead.",
+    ("rejection_reason_price", "Unit price is below the customer's agreed price list."),
+    (
+        "rejection_reason_address",
+        "Delivery date is too early for the quantity ordered.",
+    ),
+    (
+        "rejection_reason_address",
+        "Delivery address is incomplete: the postcode is missing.",
+    ),
+    (
+        "rejection_reason_quantity",
+        "Customer asked to split the order; enter two orders.",
+    ),
 ]
 
 # One order in PORTAL_EVERY goes to the demo portal customer.
@@ -97,8 +109,15 @@ def load_demo_orders(env, directory, limit=500):
     # 1. Review: some rejected, some corrected and sent again, most approved.
     to_reject = steps["rejected"] | steps["resubmitted"]
     for index, order in enumerate(to_reject):
-        reason = REJECTION_REASONS[index % len(REJECTION_REASONS)]
-        order.with_user(reviewer).action_reject(reason)
+        code, reason = REJECTION_REASONS[index % len(REJECTION_REASONS)]
+        reason_id = env.ref(f"order_management.{code}").id
+        order.with_user(reviewer).action_reject(reason, reason_id)
+
+    # Some orders are changed to a delivery date already past: the checks hold them.
+    for order in steps["held"]:
+        order.with_user(clerk).commitment_date = fields.Datetime.now() - timedelta(
+            days=2
+        )
     for order in steps["resubmitted"]:
         line = order.order_line[:1].with_user(clerk)
         line.product_uom_qty = max(1, round(line.product_uom_qty / 2))
