@@ -1,7 +1,4 @@
-import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
 from odoo.tests import tagged
 
@@ -10,35 +7,9 @@ from odoo.addons.order_management.tools.demo_lifecycle import (
     load_demo_orders,
     split_by_step,
 )
+from odoo.addons.order_management.tools.order_files import generate_tpch
 
 from .common import OrderManagementCommon
-
-
-def generate_tpch(directory, scale="0.001"):
-    """Write TPC-H tables into ``directory`` with the pinned tpchgen-cli."""
-    binary = Path(sys.executable).with_name("tpchgen-cli")
-    subprocess.run(
-        [
-            str(binary),
-            "-s",
-            scale,
-            "-o",
-            str(directory),
-            "--overwrite",
-            "-T",
-            "orders",
-            "-T",
-            "lineitem",
-            "-T",
-            "customer",
-            "-T",
-            "part",
-            "-T",
-            "nation",
-        ],
-        check=True,
-        capture_output=True,
-    )
 
 
 @tagged("post_install", "-at_install")

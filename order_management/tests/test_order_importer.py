@@ -13,8 +13,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.order_management.tools.order_files import generate_tpch
+
 from .common import OrderManagementCommon
-from .test_demo_lifecycle import generate_tpch
 from .test_order_files import HEADER, csv_file
 
 IMPORTER_LOGGER = "odoo.addons.order_management.models.order_importer"

@@ -31,6 +31,8 @@ TPC-H lineitem table is left as soon as the wanted orders are complete.
 import csv
 import io
 import os
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -240,6 +242,19 @@ def _table_rows(directory, table, errors):
                 continue
             values = dict(zip(columns, fields, strict=True))
             yield _RowReader(filename, number, values, errors)
+
+
+def generate_tpch(directory, scale=0.001):
+    """Write the TPC-H tables this reader needs into ``directory``.
+
+    Runs the ``tpchgen-cli`` installed beside the running Python (a pinned
+    requirement). Scale 0.001 holds 1,500 orders.
+    """
+    binary = os.path.join(os.path.dirname(sys.executable), "tpchgen-cli")
+    command = [binary, "-s", f"{scale:g}", "-o", str(directory), "--overwrite"]
+    for table in TPCH_COLUMNS:
+        command += ["-T", table]
+    subprocess.run(command, check=True, capture_output=True)
 
 
 def read_tpch(directory, limit=None, rebase_to=None):
