@@ -4,7 +4,8 @@ Builds two databases side by side (Odoo's sales, stock and delivery apps; the
 same plus order_management), pushes the same TPC-H orders through entry,
 confirmation (with review and approval on the addon's side), shipping and
 invoicing, and prints per stage the time ratio and the extra queries per
-order. Nothing is committed: each run rolls back.
+order. Each stage starts with a cold ORM cache, like a new request. Nothing
+is committed: each run rolls back.
 
 usage: .om/venv/bin/python bench/review_overhead.py [--orders 1000]
        [--config .om/odoo.conf] [--keep-databases]
@@ -71,7 +72,10 @@ class Stage:
         self.results = {}
 
     def measure(self, name, function):
+        # Each stage starts from a cold cache, as a new request would: a warm
+        # cache left by the stage before would favour whichever run kept it.
         self.cr.flush()
+        api.Environment(self.cr, SUPERUSER_ID, {}).invalidate_all()
         queries = self.cr.sql_log_count
         start = time.perf_counter()
         function()
