@@ -21,6 +21,9 @@ class OrderReviewChecks(models.AbstractModel):
         :return: {order id: list of result values}
         """
         now = fields.Datetime.now()
+        # Totals of new orders are still to compute: compute them for the whole
+        # batch at once, not order by order inside the checks.
+        orders.mapped("amount_total")
         exposure = self._credit_exposure(orders)
         rules = self.env["order.legality.rule"].search(
             [("company_id", "in", orders.company_id.ids + [False])]
