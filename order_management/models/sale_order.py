@@ -47,6 +47,8 @@ PROTECTED_FIELDS = {
 # Fields of the order and of its lines that make up what a reviewer approves
 # (see _review_content_fingerprint); other changes leave an approval alone.
 REVIEWED_ORDER_FIELDS = {
+    "company_id",
+    "fiscal_position_id",
     "partner_id",
     "partner_invoice_id",
     "partner_shipping_id",
@@ -57,6 +59,10 @@ REVIEWED_ORDER_FIELDS = {
     "order_line",
 }
 REVIEWED_LINE_FIELDS = {
+    "is_delivery",
+    "is_downpayment",
+    "product_packaging_id",
+    "product_packaging_qty",
     "display_type",
     "product_id",
     "product_uom_qty",
@@ -169,9 +175,11 @@ class SaleOrder(models.Model):
                 order.shipment_state = "to_ship"
             else:
                 # The order is as far along as its least advanced delivery.
-                order.shipment_state = min(
-                    (p.shipment_state or "shipped" for p in deliveries),
-                    key=rank.index,
+                # Only a validation that passed the shipping checks counts:
+                # a delivery marked done by other means is still to ship.
+                states = [p.shipment_state for p in deliveries]
+                order.shipment_state = (
+                    min(states, key=rank.index) if all(states) else "to_ship"
                 )
 
     @api.depends(
@@ -205,6 +213,7 @@ class SaleOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self = self._without_protected_defaults()
         for vals in vals_list:
             self._check_protected_fields(vals)
             # An order is born a quotation: confirming is the gate's business.
@@ -223,22 +232,37 @@ class SaleOrder(models.Model):
         self._check_protected_fields(vals)
         old_states = {order.id: order.state for order in self}
         content_changed = not REVIEWED_ORDER_FIELDS.isdisjoint(vals)
-        if content_changed:
-            self._check_amendments()
+        if content_changed or {"state", "locked"} & set(vals):
+            self._check_amendments(closing_only=not content_changed)
         if vals.get("state") == "sale":
             self._check_confirmations(old_states, dict.fromkeys(self.ids, "sale"))
 
         result = super().write(vals)
 
         if "state" in vals:
-            if content_changed:
-                # Again after the write: it changed what was approved.
-                self._check_confirmations(old_states)
+            # Again after the write: it may have changed what was approved,
+            # directly or through values Odoo recomputes (taxes of a company).
+            self._check_confirmations(old_states)
             self._record_state_changes(old_states)
         if content_changed:
             self._reopen_changed_reviews()
             self._submit_entered_orders()
         return result
+
+    @api.model
+    def _without_protected_defaults(self):
+        """Drop ``default_<field>`` keys that would set what no one may type in."""
+        if self.env.su:
+            return self
+        guarded = PROTECTED_FIELDS | {"state", "locked"}
+        context = {
+            key: value
+            for key, value in self.env.context.items()
+            if not (key.startswith("default_") and key[8:] in guarded)
+        }
+        return (
+            self.with_context(context) if len(context) < len(self.env.context) else self
+        )
 
     def _check_protected_fields(self, vals):
         protected = PROTECTED_FIELDS.intersection(vals)
@@ -261,11 +285,14 @@ class SaleOrder(models.Model):
         if entered:
             entered._submit_for_review()
 
-    def _check_amendments(self):
+    def _check_amendments(self, closing_only=False):
         """Refuse changes to what was reviewed once an order is confirmed.
 
-        A completed order is closed for everyone; a confirmed one can only be
-        amended by an Order Manager, and the amendment is recorded.
+        A completed order is closed for everyone (its state and lock too); a
+        confirmed one can only be amended by an Order Manager, and the
+        amendment is recorded.
+
+        :param bool closing_only: only the completed orders are checked
         """
         if self.env.su:
             return
@@ -277,6 +304,8 @@ class SaleOrder(models.Model):
                     order=closed[0].name,
                 )
             )
+        if closing_only:
+            return
         confirmed = self.filtered(lambda o: o.state == "sale")
         if not confirmed:
             return
@@ -391,6 +420,8 @@ class SaleOrder(models.Model):
             "pricelist": self.pricelist_id.id,
             "currency": self.currency_id.id,
             "payment_term": self.payment_term_id.id,
+            "company": self.company_id.id,
+            "fiscal_position": self.fiscal_position_id.id,
             "delivery_date": fields.Datetime.to_string(self.commitment_date),
             "amount_total": self.currency_id.round(self.amount_total),
         }
@@ -477,6 +508,14 @@ class SaleOrder(models.Model):
             pending = order._pending_review()
             order._check_reviewer(pending)
             fingerprints[order.id] = order._review_content_fingerprint()
+            if pending.requested_fingerprint != fingerprints[order.id]:
+                raise UserError(
+                    self.env._(
+                        "Order %(order)s changed since it was submitted: it must "
+                        "be submitted again before anyone approves it.",
+                        order=order.name,
+                    )
+                )
             pending.write(
                 order._prepare_decision_vals("approved", fingerprints[order.id])
             )

@@ -1,4 +1,5 @@
 from odoo import api, models
+from odoo.exceptions import UserError
 
 from .sale_order import REVIEWED_LINE_FIELDS
 
@@ -14,20 +15,24 @@ class SaleOrderLine(models.Model):
         orders = self.env["sale.order"].browse(
             {vals["order_id"] for vals in vals_list if vals.get("order_id")}
         )
-        # Down payments and delivery fees are Odoo's own lines, not amendments.
-        if any(not self._is_automatic_line(vals) for vals in vals_list):
-            orders._check_amendments()
+        orders._check_amendments(
+            closing_only=all(self._is_automatic_line(vals) for vals in vals_list)
+        )
         lines = super().create(vals_list)
         lines.order_id._reopen_changed_reviews()
         lines.order_id._submit_entered_orders()
         return lines
 
     def write(self, vals):
+        if (
+            "order_id" in vals
+            and not self.env.su
+            and any(line.order_id.id != vals["order_id"] for line in self)
+        ):
+            raise UserError(self.env._("A line cannot move to another order."))
         reviewed = not REVIEWED_LINE_FIELDS.isdisjoint(vals)
         if reviewed:
-            self.filtered(
-                lambda line: not line.is_downpayment and not line.is_delivery
-            ).order_id._check_amendments()
+            self.order_id._check_amendments()
         result = super().write(vals)
         if reviewed:
             self.order_id._reopen_changed_reviews()
@@ -42,4 +47,14 @@ class SaleOrderLine(models.Model):
 
     @api.model
     def _is_automatic_line(self, vals):
-        return bool(vals.get("is_downpayment") or vals.get("is_delivery"))
+        """Whether Odoo adds this line to a confirmed order by itself.
+
+        Down payments come from Finance's invoicing wizard and delivery fees
+        from Logistics' shipping; the flags alone prove nothing, the role does.
+        """
+        user = self.env.user
+        if vals.get("is_downpayment"):
+            return user.has_group("account.group_account_invoice")
+        if vals.get("is_delivery"):
+            return user.has_group("stock.group_stock_user")
+        return False

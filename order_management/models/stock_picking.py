@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 SHIPMENT_STATES = [
@@ -25,7 +25,26 @@ class StockPicking(models.Model):
 
     # -------------------------------------------------------------- CRUD --
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._check_protected_fields(vals)
+            # Defaults from the context would set them all the same.
+            self = self.with_context(
+                {
+                    key: value
+                    for key, value in self.env.context.items()
+                    if key[8:] not in PROTECTED_FIELDS or not key.startswith("default_")
+                }
+            )
+        return super().create(vals_list)
+
     def write(self, vals):
+        self._check_protected_fields(vals)
+        return super().write(vals)
+
+    def _check_protected_fields(self, vals):
         protected = PROTECTED_FIELDS.intersection(vals)
         if protected and not self.env.su:
             raise AccessError(
@@ -35,7 +54,6 @@ class StockPicking(models.Model):
                     fields=", ".join(sorted(protected)),
                 )
             )
-        return super().write(vals)
 
     # ----------------------------------------------------------- actions --
 

@@ -112,3 +112,109 @@ class TestReviewBypass(OrderManagementCommon):
         picking.move_ids.quantity = 4
         with self.assertRaisesRegex(UserError, "tracking number"):
             picking.button_validate()
+
+    @mute_logger(*MUTED)
+    def test_07_context_defaults_set_no_status(self):
+        """``default_<status>`` keys in the context are ignored at creation."""
+        order = (
+            self.env["sale.order"]
+            .with_user(self.clerk)
+            .with_context(
+                default_review_state="approved",
+                default_state="sale",
+                default_completed_date="2031-01-01 00:00:00",
+            )
+            .create({"partner_id": self.customer.id})
+        )
+        self.assertEqual((order.state, order.review_state), ("draft", "draft"))
+        self.assertFalse(order.completed_date)
+
+        picking_type = self.env.ref("stock.picking_type_out")
+        with self.assertRaises(AccessError):
+            self.env["stock.picking"].with_user(self.logistics).create(
+                {"picking_type_id": picking_type.id, "shipment_state": "signed"}
+            )
+        picking = (
+            self.env["stock.picking"]
+            .with_user(self.logistics)
+            .with_context(default_shipment_state="signed")
+            .create({"picking_type_id": picking_type.id})
+        )
+        self.assertFalse(picking.shipment_state)
+
+    def test_08_confirming_after_a_company_change_is_refused(self):
+        """Values Odoo recomputes (taxes of another company) count too."""
+        order = self._approved_order()
+        with self.assertRaisesRegex(UserError, "reviewed again|changed after"):
+            order.with_user(self.clerk).write(
+                {
+                    "fiscal_position_id": self.env["account.fiscal.position"]
+                    .create({"name": "Export"})
+                    .id,
+                    "state": "sale",
+                }
+            )
+
+    @mute_logger(*MUTED)
+    def test_09_automatic_line_flags_prove_nothing(self):
+        """A clerk cannot add or reshape lines of a confirmed order by flags."""
+        order = self._confirmed_order()
+        for flag in ("is_delivery", "is_downpayment"):
+            with self.assertRaisesRegex(UserError, "only an Order Manager"):
+                self.env["sale.order.line"].with_user(self.clerk).create(
+                    {"order_id": order.id, "product_id": self.product.id, flag: True}
+                )
+            with self.assertRaisesRegex(UserError, "only an Order Manager"):
+                order.order_line.with_user(self.logistics).write({flag: True})
+
+    @mute_logger(*MUTED)
+    def test_10_completed_order_keeps_its_lock_and_state(self):
+        """Neither ``locked`` nor ``state`` of a completed order can be written."""
+        order = self._confirmed_order()
+        self._ship(order)
+        self._sign(order)
+        self._pay(self._invoice(order))
+        for values in ({"locked": False}, {"state": "cancel"}, {"state": "draft"}):
+            with self.assertRaisesRegex(UserError, "completed"):
+                order.with_user(self.finance).write(values)
+        self.assertEqual((order.state, order.locked), ("sale", True))
+
+    @mute_logger(*MUTED)
+    def test_11_lines_stay_in_their_order(self):
+        """A line cannot be moved into another order, confirmed or not."""
+        quotation = self._create_order()
+        confirmed = self._confirmed_order()
+        with self.assertRaisesRegex(UserError, "cannot move"):
+            quotation.order_line.with_user(self.clerk).order_id = confirmed
+
+    def test_12_packaging_changes_count_as_quantity_changes(self):
+        """Changing a line's packaging on a confirmed order needs a manager."""
+        packaging = self.env["product.packaging"].create(
+            {"name": "Pallet", "product_id": self.product.id, "qty": 1000}
+        )
+        order = self._confirmed_order()
+        with self.assertRaisesRegex(UserError, "only an Order Manager"):
+            order.order_line.with_user(self.clerk).write(
+                {"product_packaging_id": packaging.id, "product_packaging_qty": 3}
+            )
+
+    def test_13_approval_is_of_what_was_submitted(self):
+        """Content changed without a new round (cancel, edit, draft) is refused."""
+        order = self._create_order()
+        order.with_user(self.reviewer).write(
+            {
+                "state": "cancel",
+                "order_line": [(1, order.order_line.id, {"price_unit": 1})],
+            }
+        )
+        order.with_user(self.reviewer).action_draft()
+        with self.assertRaisesRegex(UserError, "changed since it was submitted"):
+            order.with_user(self.users["reviewer2"]).action_approve()
+
+    @mute_logger(*MUTED)
+    def test_14_a_delivery_forced_to_done_is_not_shipped(self):
+        """Only validation with the shipping checks marks an order shipped."""
+        order = self._confirmed_order()
+        order.picking_ids.with_user(self.logistics).move_ids.write({"state": "done"})
+        self.assertEqual(order.picking_ids.state, "done")
+        self.assertEqual(order.shipment_state, "to_ship")
