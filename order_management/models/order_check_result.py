@@ -5,6 +5,7 @@ CHECKS = [
     ("accuracy", "Accuracy"),
     ("legality", "Legality"),
     ("credit", "Credit"),
+    ("duplicate", "Duplicate"),
 ]
 
 RESULTS = [

@@ -2,6 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import float_compare
 
 from ..tools.credit_exposure import credit_exposure
+from ..tools.duplicate_orders import duplicate_orders
 
 
 class OrderReviewChecks(models.AbstractModel):
@@ -25,6 +26,7 @@ class OrderReviewChecks(models.AbstractModel):
         # batch at once, not order by order inside the checks.
         orders.mapped("amount_total")
         exposure = self._credit_exposure(orders)
+        duplicates = duplicate_orders(self.env.cr, orders.ids)
         rules = self.env["order.legality.rule"].search(
             [("company_id", "in", orders.company_id.ids + [False])]
         )
@@ -36,6 +38,7 @@ class OrderReviewChecks(models.AbstractModel):
                 + self._accuracy(order)
                 + self._legality(order, rules)
                 + self._credit(order, exposure)
+                + self._duplicate(duplicates.get(order.id, []))
             )
             results[order.id] = [
                 dict(values, order_id=order.id, sequence=index, checked_at=now)
@@ -144,6 +147,22 @@ class OrderReviewChecks(models.AbstractModel):
             for rule, what in violations
         ]
 
+    def _duplicate(self, found):
+        if not found:
+            return [self._result("duplicate", True, self.env._("No exact duplicate."))]
+        results = []
+        for reason, other in found:
+            if reason == "reference":
+                message = self.env._(
+                    "Same customer reference as %(order)s.", order=other
+                )
+            else:
+                message = self.env._(
+                    "Same lines and delivery day as %(order)s.", order=other
+                )
+            results.append(self._result("duplicate", False, message))
+        return results
+
     def _credit_exposure(self, orders):
         # The aggregate reads the tables directly: write pending changes first.
         self.env["account.move.line"].flush_model(
@@ -158,9 +177,18 @@ class OrderReviewChecks(models.AbstractModel):
             ]
         )
         self.env["sale.order.line"].flush_model(
-            ["order_id", "price_total", "product_uom_qty", "qty_invoiced"]
+            [
+                "order_id",
+                "price_total",
+                "product_uom_qty",
+                "qty_invoiced",
+                "product_id",
+                "display_type",
+            ]
         )
-        self.env["sale.order"].flush_model(["state", "partner_id", "company_id"])
+        self.env["sale.order"].flush_model(
+            ["state", "partner_id", "company_id", "client_order_ref", "commitment_date"]
+        )
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         exposure = {}
         today = fields.Date.context_today(self)

@@ -1,3 +1,4 @@
+import itertools
 from datetime import timedelta
 
 from odoo import fields
@@ -20,6 +21,8 @@ ROLE_GROUPS = {
 
 class OrderManagementCommon(TransactionCase):
     """Users per role, a customer, products and a carrier, built once."""
+
+    _days = itertools.count()
 
     @classmethod
     def setUpClass(cls):
@@ -92,7 +95,9 @@ class OrderManagementCommon(TransactionCase):
         vals = {
             "partner_id": cls.customer.id,
             "user_id": user.id,
-            "commitment_date": fields.Datetime.now() + timedelta(days=14),
+            # A day of its own: identical lines due the same day are duplicates.
+            "commitment_date": fields.Datetime.now()
+            + timedelta(days=14 + next(cls._days)),
             "order_line": [
                 Command.create(
                     {"product_id": cls.product.id, "product_uom_qty": quantity}

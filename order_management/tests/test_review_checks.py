@@ -30,7 +30,7 @@ class TestReviewChecks(OrderManagementCommon):
         self.assertEqual(order.review_state, "waiting")
         self.assertEqual(
             set(order.check_result_ids.mapped("check")),
-            {"completeness", "accuracy", "legality", "credit"},
+            {"completeness", "accuracy", "legality", "credit", "duplicate"},
         )
         self.assertEqual(set(order.check_result_ids.mapped("result")), {"passed"})
 
@@ -257,3 +257,35 @@ class TestReviewChecks(OrderManagementCommon):
         self.assertLessEqual(large, 6)
         _open, _overdue, uninvoiced = exposure[self.customer.id]
         self.assertAlmostEqual(uninvoiced, 30 * 12.5)
+
+    # ---------------------------------------------------------- duplicates --
+
+    def test_14_same_customer_reference_is_a_duplicate(self):
+        """A second order with the customer's same reference is held."""
+        first = self._create_order(client_order_ref="PO-7781")
+        second = self._create_order(client_order_ref="PO-7781", quantity=9)
+        self.assertEqual(first.review_state, "waiting")
+        self.assertEqual(second.review_state, "hold")
+        self.assertIn(first.name, self._failed(second).message)
+
+    def test_15_same_lines_same_day_is_a_duplicate(self):
+        """Same lines for the same delivery day, without a reference, is held."""
+        day = fields.Datetime.now() + timedelta(days=9)
+        first = self._create_order(commitment_date=day)
+        second = self._create_order(commitment_date=day)
+        self.assertEqual(second.review_state, "hold")
+        self.assertIn(first.name, self._failed(second).message)
+
+    def test_16_true_non_duplicates_pass(self):
+        """Another day, another quantity or a cancelled twin is no duplicate."""
+        day = fields.Datetime.now() + timedelta(days=9)
+        first = self._create_order(commitment_date=day)
+        other_day = self._create_order(commitment_date=day + timedelta(days=1))
+        other_quantity = self._create_order(commitment_date=day, quantity=5)
+        self.assertEqual(other_day.review_state, "waiting")
+        self.assertEqual(other_quantity.review_state, "waiting")
+
+        first.with_user(self.clerk).action_cancel()
+        again = self._create_order(commitment_date=day)
+        self.assertEqual(again.review_state, "waiting")
+        self.assertEqual(self._results(again, "duplicate").mapped("result"), ["passed"])

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tests import tagged
@@ -163,11 +165,11 @@ class TestReviewFlow(OrderManagementCommon):
         self.assertEqual(order.review_state, "approved")
 
     def test_11_duplicate_starts_unreviewed(self):
-        """A copy of an approved order gets its own review."""
+        """A copy of an approved order, due another day, gets its own review."""
         order = self._approved_order()
 
         copy = order.with_user(self.clerk).copy(
-            {"commitment_date": order.commitment_date}
+            {"commitment_date": order.commitment_date + timedelta(days=1)}
         )
 
         self.assertEqual(copy.review_state, "waiting")
