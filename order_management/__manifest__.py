@@ -36,6 +36,7 @@
         "views/order_legality_rule_views.xml",
         "views/order_rejection_reason_views.xml",
         "views/res_partner_views.xml",
+        "views/res_config_settings_views.xml",
         "views/order_management_menus.xml",
     ],
     "demo": [

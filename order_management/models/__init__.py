@@ -5,6 +5,7 @@ from . import order_rejection_reason
 from . import order_review_checks
 from . import order_review_policy
 from . import res_company
+from . import res_config_settings
 from . import res_partner
 from . import sale_order_review
 from . import sale_order

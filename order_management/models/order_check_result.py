@@ -6,6 +6,7 @@ CHECKS = [
     ("legality", "Legality"),
     ("credit", "Credit"),
     ("duplicate", "Duplicate"),
+    ("similar", "Similar Order"),
 ]
 
 RESULTS = [
@@ -35,4 +36,20 @@ class OrderCheckResult(models.Model):
         readonly=True, help="Finance must review the order's credit."
     )
     message = fields.Char(readonly=True)
+    related_order_id = fields.Many2one(
+        "sale.order",
+        string="Look-alike",
+        readonly=True,
+        ondelete="set null",
+        help="The order this one duplicates or resembles.",
+    )
     checked_at = fields.Datetime(readonly=True)
+
+    def action_open_related_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": self.related_order_id.id,
+            "views": [(False, "form")],
+        }

@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.tools import float_compare
 
 from ..tools.credit_exposure import credit_exposure
-from ..tools.duplicate_orders import duplicate_orders
+from ..tools.look_alike_orders import exact_duplicates, similar_orders
 
 
 class OrderReviewChecks(models.AbstractModel):
@@ -25,8 +25,12 @@ class OrderReviewChecks(models.AbstractModel):
         # Totals of new orders are still to compute: compute them for the whole
         # batch at once, not order by order inside the checks.
         orders.mapped("amount_total")
+        # Same for what the price list check reads on every line.
+        orders.order_line.mapped("pricelist_item_id")
+        orders.order_line.mapped("product_no_variant_attribute_value_ids")
         exposure = self._credit_exposure(orders)
-        duplicates = duplicate_orders(self.env.cr, orders.ids)
+        duplicates = exact_duplicates(self.env.cr, orders.ids)
+        similar = self._similar_orders(orders)
         rules = self.env["order.legality.rule"].search(
             [("company_id", "in", orders.company_id.ids + [False])]
         )
@@ -39,6 +43,7 @@ class OrderReviewChecks(models.AbstractModel):
                 + self._legality(order, rules)
                 + self._credit(order, exposure)
                 + self._duplicate(duplicates.get(order.id, []))
+                + self._similar(similar.get(order.id, []), duplicates.get(order.id, []))
             )
             results[order.id] = [
                 dict(values, order_id=order.id, sequence=index, checked_at=now)
@@ -151,17 +156,61 @@ class OrderReviewChecks(models.AbstractModel):
         if not found:
             return [self._result("duplicate", True, self.env._("No exact duplicate."))]
         results = []
-        for reason, other in found:
+        for reason, other_id, other_name in found:
             if reason == "reference":
                 message = self.env._(
-                    "Same customer reference as %(order)s.", order=other
+                    "Same customer reference as %(order)s.", order=other_name
                 )
             else:
                 message = self.env._(
-                    "Same lines and delivery day as %(order)s.", order=other
+                    "Same lines and delivery day as %(order)s.", order=other_name
                 )
-            results.append(self._result("duplicate", False, message))
+            results.append(
+                dict(
+                    self._result("duplicate", False, message),
+                    related_order_id=other_id,
+                )
+            )
         return results
+
+    def _similar(self, found, duplicates):
+        # An exact duplicate already holds the order: no need to say it twice.
+        exact = {other_id for _reason, other_id, _name in duplicates}
+        found = [look_alike for look_alike in found if look_alike[0] not in exact]
+        if not found:
+            return [self._result("similar", True, self.env._("No similar order."))]
+        return [
+            dict(
+                self._result(
+                    "similar",
+                    False,
+                    self.env._(
+                        "Looks like %(order)s: %(matched)s of %(products)s products "
+                        "with about the same quantities.",
+                        order=other_name,
+                        matched=matched,
+                        products=products,
+                    ),
+                    warn_only=True,
+                ),
+                related_order_id=other_id,
+            )
+            for other_id, other_name, matched, products in found
+        ]
+
+    def _similar_orders(self, orders):
+        """Look-alikes per order, with each company's window and tolerance."""
+        found = {}
+        for company, company_orders in orders.grouped("company_id").items():
+            found.update(
+                similar_orders(
+                    self.env.cr,
+                    company_orders.ids,
+                    company.order_similar_window_days,
+                    company.order_similar_tolerance / 100.0,
+                )
+            )
+        return found
 
     def _credit_exposure(self, orders):
         # The aggregate reads the tables directly: write pending changes first.
@@ -187,7 +236,14 @@ class OrderReviewChecks(models.AbstractModel):
             ]
         )
         self.env["sale.order"].flush_model(
-            ["state", "partner_id", "company_id", "client_order_ref", "commitment_date"]
+            [
+                "state",
+                "partner_id",
+                "company_id",
+                "client_order_ref",
+                "commitment_date",
+                "date_order",
+            ]
         )
         self.env["res.partner"].flush_model(["commercial_partner_id"])
         exposure = {}

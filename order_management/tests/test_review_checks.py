@@ -30,7 +30,7 @@ class TestReviewChecks(OrderManagementCommon):
         self.assertEqual(order.review_state, "waiting")
         self.assertEqual(
             set(order.check_result_ids.mapped("check")),
-            {"completeness", "accuracy", "legality", "credit", "duplicate"},
+            {"completeness", "accuracy", "legality", "credit", "duplicate", "similar"},
         )
         self.assertEqual(set(order.check_result_ids.mapped("result")), {"passed"})
 
@@ -289,3 +289,82 @@ class TestReviewChecks(OrderManagementCommon):
         again = self._create_order(commitment_date=day)
         self.assertEqual(again.review_state, "waiting")
         self.assertEqual(self._results(again, "duplicate").mapped("result"), ["passed"])
+
+    # ------------------------------------------------------ similar orders --
+
+    def _two_product_order(self, bracket, hinge, **values):
+        return self._create_order(
+            order_line=[
+                Command.create(
+                    {"product_id": self.product.id, "product_uom_qty": bracket}
+                ),
+                Command.create(
+                    {"product_id": self.other_product.id, "product_uom_qty": hinge}
+                ),
+            ],
+            **values,
+        )
+
+    def test_17_similar_order_is_flagged_with_a_link(self):
+        """Same products, quantities within 10%, days apart: a warning, no hold."""
+        first = self._two_product_order(100, 40)
+        second = self._two_product_order(
+            104, 40, date_order=first.date_order + timedelta(days=3)
+        )
+
+        self.assertEqual(second.review_state, "waiting")
+        similar = self._results(second, "similar")
+        self.assertEqual(similar.mapped("result"), ["warning"])
+        self.assertEqual(similar.related_order_id, first)
+        self.assertIn("2 of 2 products", similar.message)
+        action = similar.action_open_related_order()
+        self.assertEqual(
+            (action["res_model"], action["res_id"]), ("sale.order", first.id)
+        )
+
+    def test_18_orders_that_only_look_alike_are_not_flagged(self):
+        """Quantities too far apart, too few products shared, outside the window
+        or another customer: no similar order."""
+        first = self._two_product_order(100, 40)
+        other_customer = self.customer.copy({"name": "Quay Supplies"})
+        candidates = [
+            self._two_product_order(120, 40),
+            self._create_order(
+                quantity=100,
+                order_line=[
+                    Command.create(
+                        {"product_id": self.product.id, "product_uom_qty": 100}
+                    ),
+                    Command.create(
+                        {"product_id": self.other_product.id, "product_uom_qty": 7}
+                    ),
+                    Command.create(
+                        {"product_id": self.carrier.product_id.id, "product_uom_qty": 1}
+                    ),
+                ],
+            ),
+            self._two_product_order(
+                100, 40, date_order=first.date_order - timedelta(days=31)
+            ),
+            self._two_product_order(100, 40, partner_id=other_customer.id),
+        ]
+        for order in candidates:
+            self.assertEqual(
+                self._results(order, "similar").mapped("result"),
+                ["passed"],
+                order.check_result_ids.mapped("message"),
+            )
+
+    def test_19_window_and_tolerance_come_from_the_company(self):
+        """A wider tolerance makes 120 look like 100."""
+        first = self._two_product_order(100, 40)
+        self.env.company.order_similar_tolerance = 25.0
+        second = self._two_product_order(120, 40)
+        self.assertEqual(self._results(second, "similar").related_order_id, first)
+
+    def test_20_exact_duplicate_is_not_also_similar(self):
+        """The duplicate result says it once; the similar check stays quiet."""
+        first = self._create_order(client_order_ref="PO-1")
+        second = self._create_order(client_order_ref="PO-1")
+        self.assertEqual(self._results(second, "duplicate").related_order_id, first)
+        self.assertEqual(self._results(second, "similar").mapped("result"), ["passed"])

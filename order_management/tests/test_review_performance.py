@@ -3,9 +3,10 @@ from odoo.tests import tagged
 from .common import OrderManagementCommon
 
 # Queries to submit a corrected order again: the clerk's to-do marked done
-# (Odoo posts it in the chatter), every automatic check, the review round,
-# the reviewer's to-do (without its e-mail) and the history event.
-SUBMIT_QUERIES = 77
+# (Odoo posts it in the chatter), every automatic check (one query each for the
+# exact duplicates and the similar orders), the review round, the reviewer's
+# to-do (without its e-mail) and the history event.
+SUBMIT_QUERIES = 78
 # Queries to approve one order: lock, decision, fingerprint, the reviewer's
 # to-do removed, history event.
 APPROVE_QUERIES = 16
