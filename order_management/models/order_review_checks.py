@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.tools import float_compare
+from odoo.tools import SQL, float_compare
 
 from ..tools.credit_exposure import credit_exposure
 from ..tools.look_alike_orders import exact_duplicates, similar_orders
@@ -50,11 +50,51 @@ class OrderReviewChecks(models.AbstractModel):
                 for index, values in enumerate(found)
             ]
 
-        # Results describe the latest submission only.
-        CheckResult = self.env["order.check.result"].sudo()
-        CheckResult.search([("order_id", "in", orders.ids)]).unlink()
-        CheckResult.create([values for found in results.values() for values in found])
+        self._store(orders, [values for found in results.values() for values in found])
         return results
+
+    def _store(self, orders, vals_list):
+        """Replace the orders' results with ``vals_list``, in two statements.
+
+        Results describe the latest submission only. Several per order at each
+        submission of every imported order: written in SQL, not one ORM create
+        per row; the model has no computed field nor constraint to honour.
+        """
+        columns = [
+            "order_id",
+            "sequence",
+            "check",
+            "result",
+            "blocking",
+            "needs_credit_review",
+            "message",
+            "related_order_id",
+            "checked_at",
+        ]
+        cr, uid = self.env.cr, self.env.uid
+        cr.execute(
+            SQL("DELETE FROM order_check_result WHERE order_id = ANY(%s)", orders.ids)
+        )
+        if vals_list:
+            rows = SQL(", ").join(
+                SQL(
+                    "(%s, %s, %s, now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')",
+                    SQL(", ").join(values.get(column) for column in columns),
+                    uid,
+                    uid,
+                )
+                for values in vals_list
+            )
+            cr.execute(
+                SQL(
+                    "INSERT INTO order_check_result (%s, create_uid, write_uid, "
+                    "create_date, write_date) VALUES %s",
+                    SQL(", ").join(SQL.identifier(column) for column in columns),
+                    rows,
+                )
+            )
+        orders.invalidate_recordset(["check_result_ids"])
+        self.env["order.check.result"].invalidate_model()
 
     # -------------------------------------------------------------- checks --
 
