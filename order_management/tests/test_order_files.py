@@ -2,11 +2,15 @@ import io
 import os
 import tempfile
 from datetime import date
+from types import SimpleNamespace
 from unittest import TestCase
 
 import openpyxl
 
 from odoo.addons.order_management.tools.order_files import (
+    _cell_value,
+    detect_encoding,
+    detect_separator,
     read_order_file,
     read_tpch,
 )
@@ -18,8 +22,29 @@ HEADER = (
 )
 
 
+CHINESE_HEADER = (
+    "订单号,客户编号,客户名称,收货地址,城市,邮编,国家,交货日期,"
+    "产品编码,产品名称,数量,单价,折扣,备注,特殊订单类型,特殊说明\n"
+)
+
+
 def csv_file(*rows):
     return (HEADER + "".join(row + "\n" for row in rows)).encode("utf-8")
+
+
+def separated(separator, *rows):
+    """A CSV file with another separator; the rows are given with it."""
+    header = HEADER.replace(",", separator)
+    return (header + "".join(row + "\n" for row in rows)).encode("utf-8")
+
+
+def xlsx_file(*rows):
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    stream = io.BytesIO()
+    book.save(stream)
+    return stream.getvalue()
 
 
 class TestOrderFileReader(TestCase):
@@ -84,7 +109,10 @@ class TestOrderFileReader(TestCase):
         _orders, errors = read_order_file("orders.ods", b"whatever")
         self.assertEqual(errors[0].field, "(file)")
 
-        _orders, errors = read_order_file("orders.csv", "é".encode("latin-1"))
+        # Latin-1 is read as such, unless the user says it is UTF-8.
+        _orders, errors = read_order_file(
+            "orders.csv", "é".encode("latin-1"), encoding="utf-8"
+        )
         self.assertIn("not UTF-8", errors[0].reason)
 
     def test_04_bom_and_xlsx(self):
@@ -163,6 +191,302 @@ class TestOrderFileReader(TestCase):
         self.assertEqual(len(orders[0]["lines"]), 3)
         # Rows without an address or date take the order's.
         self.assertEqual(orders[0]["delivery"]["city"], "Lyon")
+
+    def test_07_encodings(self):
+        """GB18030 and Windows-1252 files are detected; a wrong encoding is named."""
+        text = csv_file(
+            "PO-1,C-9,宁波港务有限公司,江东路8号,宁波,315000,CN,2031-05-02,"
+            "B-1,钢支架,4,12.5,,请提前联系"
+        ).decode("utf-8")
+        for codec, detected in (
+            ("utf-8", "utf-8"),
+            ("utf-8-sig", "utf-8-sig"),
+            ("gb18030", "gb18030"),
+            ("gbk", "gb18030"),
+            ("utf-16", "utf-16"),
+        ):
+            with self.subTest(codec=codec):
+                content = text.encode(codec)
+                self.assertEqual(detect_encoding(content), detected)
+                orders, errors = read_order_file("orders.csv", content)
+                self.assertEqual(errors, [])
+                self.assertEqual(orders[0]["customer"]["name"], "宁波港务有限公司")
+                self.assertEqual(orders[0]["note"], "请提前联系")
+
+        german = csv_file(
+            "PO-2,C-7,Müller GmbH,Straße 5,Köln,,DE,2031-05-02,B-1,Gerät,1,2,,Grüße"
+        ).decode("utf-8")
+        content = german.encode("cp1252")
+        # These bytes decode as GB18030 too, into rare ideographs: not Chinese.
+        self.assertTrue(content.decode("gb18030"))
+        self.assertEqual(detect_encoding(content), "cp1252")
+        orders, errors = read_order_file("orders.csv", content)
+        self.assertEqual(errors, [])
+        self.assertEqual(orders[0]["customer"]["name"], "Müller GmbH")
+        self.assertEqual(orders[0]["delivery"]["street"], "Straße 5")
+
+        content = german.replace("Grüße", "5 € Café").encode("cp1252")
+        self.assertEqual(detect_encoding(content), "cp1252")
+        orders, _errors = read_order_file("orders.csv", content)
+        self.assertEqual(orders[0]["note"], "5 € Café")
+        # Bytes that Windows-1252 leaves unassigned are read as Latin-1.
+        self.assertEqual(detect_encoding(content + b"\x81"), "latin-1")
+
+    def test_08_explicit_encoding(self):
+        """An encoding chosen by the user is used, or the file refused naming it."""
+        chinese = csv_file("PO-1,C-9,宁波港务,,,,,2031-05-02,B-1,支架,4,12.5,,").decode(
+            "utf-8"
+        )
+        orders, errors = read_order_file(
+            "orders.csv", chinese.encode("gb18030"), encoding="GB18030"
+        )
+        self.assertEqual((orders[0]["customer"]["name"], errors), ("宁波港务", []))
+
+        for content, encoding, reason in (
+            (chinese.encode("gb18030"), "utf-8", "the file is not UTF-8 text"),
+            ("Café".encode("latin-1"), "gb18030", "the file is not GB18030 text"),
+            (chinese.encode("utf-8"), "klingon", "'klingon' is not a known text"),
+            (chinese.encode("utf-8"), "base64", "'base64' is not a known text"),
+        ):
+            with self.subTest(encoding=encoding):
+                orders, errors = read_order_file("orders.csv", content, encoding)
+                self.assertEqual(orders, [])
+                self.assertEqual(
+                    [(e.filename, e.row, e.field) for e in errors],
+                    [("orders.csv", 0, "(file)")],
+                )
+                self.assertIn(reason, errors[0].reason)
+
+        # A byte order mark is dropped whichever encoding reads the file.
+        content = b"\xef\xbb\xbf" + chinese.encode("utf-8")
+        orders, errors = read_order_file("orders.csv", content, encoding="utf-8")
+        self.assertEqual((len(orders), errors), (1, []))
+
+    def test_09_separators(self):
+        """Comma, semicolon, tab and bar files are told apart by their header."""
+        row = "PO-1,C-9,Harbour Ltd,8 Quay St,Ningbo,,CN,2031-05-02,B-1,,4,12.5,,"
+        for separator in (",", ";", "\t", "|"):
+            with self.subTest(separator=separator):
+                content = separated(separator, row.replace(",", separator))
+                self.assertEqual(detect_separator(content.decode("utf-8")), separator)
+                orders, errors = read_order_file("orders.csv", content)
+                self.assertEqual(errors, [])
+                self.assertEqual(orders[0]["delivery"]["city"], "Ningbo")
+                self.assertEqual(orders[0]["lines"][0]["price_unit"], 12.5)
+
+        # Commas in the values of a semicolon file do not count.
+        content = separated(
+            ";",
+            "PO-1;C-9;Harbour, Ltd;8 Quay St, Unit 2, Dock 4;Ningbo;;CN;"
+            "2031-05-02;B-1;;4;12,5;;Fragile, handle with care, top side up",
+        )
+        orders, errors = read_order_file("orders.csv", content)
+        self.assertEqual(errors, [])
+        self.assertEqual(orders[0]["customer"]["name"], "Harbour, Ltd")
+        self.assertEqual(orders[0]["lines"][0]["price_unit"], 12.5)
+        # Nor do separators inside a quoted column name.
+        header = HEADER.strip() + ',"remarks; internal; do not print"'
+        self.assertEqual(detect_separator(header + "\n"), ",")
+
+    def test_10_decimal_commas(self):
+        """Decimal commas and grouped thousands are read; ambiguity is refused."""
+        content = separated(
+            ";",
+            "PO-1;C-9;Harbour Ltd;;;;;2031-05-02;B-1;;12,5;1.234,50;2,5;",
+            "PO-1;C-9;Harbour Ltd;;;;;;B-2;;1 234,5;1,234.50;;",
+            "PO-1;C-9;Harbour Ltd;;;;;;B-3;;1\u00a0234,5;0,125;;",
+            "PO-1;C-9;Harbour Ltd;;;;;;B-4;;1 000;1,234,567.5;;",
+        )
+        orders, errors = read_order_file("orders.csv", content)
+        self.assertEqual(errors, [])
+        self.assertEqual(
+            [
+                (line["quantity"], line["price_unit"], line["discount"])
+                for line in orders[0]["lines"]
+            ],
+            [
+                (12.5, 1234.5, 2.5),
+                (1234.5, 1234.5, 0.0),
+                (1234.5, 0.125, 0.0),
+                (1000.0, 1234567.5, 0.0),
+            ],
+        )
+        # Quoted in a comma-separated file.
+        orders, errors = read_order_file(
+            "orders.csv",
+            csv_file('PO-1,C-9,Harbour Ltd,,,,,2031-05-02,B-1,,"12,5","1,234.50",,'),
+        )
+        self.assertEqual(errors, [])
+        self.assertEqual(orders[0]["lines"][0]["price_unit"], 1234.5)
+
+        content = separated(
+            ";",
+            "PO-2;C-9;Harbour Ltd;;;;;2031-05-02;B-1;;1,2,3;1,234;;",
+            "PO-2;C-9;Harbour Ltd;;;;;;B-1;;-1,5;1.234.567,8,9;;",
+            "PO-2;C-9;Harbour Ltd;;;;;;B-1;;12,;1 23,5;1e400;",
+        )
+        _orders, errors = read_order_file("orders.csv", content)
+        self.assertEqual(
+            [(e.row, e.field, e.reason) for e in errors],
+            [
+                (2, "quantity", "'1,2,3' is not a number"),
+                (
+                    2,
+                    "unit_price",
+                    "'1,234' is ambiguous: write 1234 or 1.234, "
+                    "without a thousands separator",
+                ),
+                (3, "quantity", "-1,5 must be greater than zero"),
+                (3, "unit_price", "'1.234.567,8,9' is not a number"),
+                (4, "quantity", "'12,' is not a number"),
+                (4, "unit_price", "'1 23,5' is not a number"),
+                (4, "discount", "1e400 is too large"),
+            ],
+        )
+
+    def test_11_date_formats(self):
+        """Dates in the usual formats are read; ambiguous ones are refused."""
+        for raw, expected in (
+            ("2031-05-02", date(2031, 5, 2)),
+            ("2031-05-02 14:30:00", date(2031, 5, 2)),
+            ("2031/05/02", date(2031, 5, 2)),
+            ("2031.05.02", date(2031, 5, 2)),
+            ("2031-5-2", date(2031, 5, 2)),
+            ("02.05.2031", date(2031, 5, 2)),
+            ("2031年5月2日", date(2031, 5, 2)),
+            ("13/05/2031", date(2031, 5, 13)),
+            ("05/13/2031", date(2031, 5, 13)),
+            ("05/05/2031", date(2031, 5, 5)),
+        ):
+            with self.subTest(raw=raw):
+                row = f"PO-1,C-9,Harbour Ltd,,,,,{raw},B-1,,1,2,,"
+                orders, errors = read_order_file("orders.csv", csv_file(row))
+                self.assertEqual(errors, [])
+                self.assertEqual(orders[0]["delivery_date"], expected)
+
+        dates = ("05/02/2031", "31/02/2031", "2031/13/01", "13/13/2031", "tomorrow")
+        rows = [
+            f"PO-{n},C-9,Harbour Ltd,,,,,{raw},B-1,,1,2,,"
+            for n, raw in enumerate(dates)
+        ]
+        _orders, errors = read_order_file("orders.csv", csv_file(*rows))
+        self.assertEqual(
+            [(e.row, e.field) for e in errors],
+            [(row, "delivery_date") for row in range(2, 7)],
+        )
+        self.assertEqual(
+            errors[0].reason,
+            "'05/02/2031' is ambiguous: day/month/year or month/day/year? "
+            "Write the date as YYYY-MM-DD",
+        )
+        for error, raw in zip(errors[1:], dates[1:], strict=True):
+            self.assertEqual(error.reason, f"'{raw}' is not a date (YYYY-MM-DD)")
+
+    def test_12_chinese_headers(self):
+        """Chinese column names are read as the layout's, in CSV and XLSX."""
+        row = (
+            "PO-1,C-9,宁波港务,江东路8号,宁波,315000,CN,2031年5月2日,"
+            'B-1,钢支架,4,"12,5",5,轻放,rush,加急'
+        )
+        content = (CHINESE_HEADER + row + "\n").encode("gb18030")
+        orders, errors = read_order_file("订单.csv", content)
+        self.assertEqual(errors, [])
+        order = orders[0]
+        self.assertEqual(
+            (order["ref"], order["customer"]["ref"], order["customer"]["name"]),
+            ("PO-1", "C-9", "宁波港务"),
+        )
+        self.assertEqual(
+            order["delivery"],
+            {
+                "street": "江东路8号",
+                "city": "宁波",
+                "zip": "315000",
+                "country_code": "CN",
+            },
+        )
+        self.assertEqual(order["delivery_date"], date(2031, 5, 2))
+        self.assertEqual(
+            (order["note"], order["special_type"], order["special_note"]),
+            ("轻放", "rush", "加急"),
+        )
+        line = order["lines"][0]
+        self.assertEqual(
+            (
+                line["product"]["code"],
+                line["product"]["name"],
+                line["quantity"],
+                line["price_unit"],
+                line["discount"],
+            ),
+            ("B-1", "钢支架", 4.0, 12.5, 5.0),
+        )
+
+        # The other usual names; a byte order mark and full-width spaces
+        # around a name, as pasting from other programs leaves them.
+        header = [
+            "\ufeff订单编号",
+            "\u3000客户代码\u3000",
+            " 客户名称 ",
+            "送货地址",
+            "国家代码",
+            "交付日期",
+            "产品代码",
+            "数量",
+            "单价",
+        ]
+        values = ["PO-2", "C-9", "宁波港务", "江东路8号", "CN", "2031.05.02"]
+        content = xlsx_file(header, [*values, "B-1", 4, 12.5])
+        orders, errors = read_order_file("订单.xlsx", content)
+        self.assertEqual(errors, [])
+        self.assertEqual(orders[0]["ref"], "PO-2")
+        self.assertEqual(orders[0]["delivery"]["street"], "江东路8号")
+        self.assertEqual(orders[0]["delivery_date"], date(2031, 5, 2))
+
+        # A missing column is named as the layout names it.
+        content = xlsx_file(header[:-1], [*values, "B-1", 4])
+        _orders, errors = read_order_file("订单.xlsx", content)
+        self.assertEqual([(e.row, e.field) for e in errors], [(1, "unit_price")])
+
+    def test_13_formulas_are_text(self):
+        """A formula is kept as text, or refused where a number or date is due."""
+        row = 'PO-1,C-9,Harbour Ltd,,,,,2031-05-02,=B1,"=HYPERLINK(""x"")",1,2,,=A1'
+        orders, errors = read_order_file("orders.csv", csv_file(row))
+        self.assertEqual(errors, [])
+        line = orders[0]["lines"][0]
+        self.assertEqual(line["product"]["code"], "=B1")
+        self.assertEqual(line["product"]["name"], '=HYPERLINK("x")')
+        self.assertEqual(orders[0]["note"], "=A1")
+
+        expected = [
+            (2, "delivery_date", "'=TODAY()' is a formula, not a date"),
+            (2, "quantity", "'=1+1' is a formula, not a number"),
+            (2, "unit_price", "'=SUM(K2:K3)' is a formula, not a number"),
+        ]
+        row = "PO-1,C-9,Harbour Ltd,,,,,=TODAY(),B-1,,=1+1,=SUM(K2:K3),,"
+        _orders, errors = read_order_file("orders.csv", csv_file(row))
+        self.assertEqual([(e.row, e.field, e.reason) for e in errors], expected)
+
+        cells = ["PO-1", "C-9", "Harbour Ltd", None, None, None, None]
+        content = xlsx_file(
+            HEADER.strip().split(","),
+            [*cells, "=TODAY()", "=B1", None, "=1+1", "=SUM(K2:K3)", None, "=A1"],
+        )
+        _orders, errors = read_order_file("orders.xlsx", content)
+        self.assertEqual([(e.row, e.field, e.reason) for e in errors], expected)
+
+        content = xlsx_file(
+            HEADER.strip().split(","),
+            [*cells, date(2031, 5, 2), "=B1", None, 1, 2, None, "=A1"],
+        )
+        orders, errors = read_order_file("orders.xlsx", content)
+        self.assertEqual(errors, [])
+        self.assertEqual(orders[0]["lines"][0]["product"]["code"], "=B1")
+        self.assertEqual(orders[0]["note"], "=A1")
+        # openpyxl 3.1 gives an array formula as an object holding its text.
+        array_formula = SimpleNamespace(ref="K2", text="=SUM(K2:K3)")
+        self.assertEqual(_cell_value(array_formula), "=SUM(K2:K3)")
+        self.assertEqual(_cell_value(12.5), 12.5)
 
 
 class TestTpchReader(TestCase):

@@ -19,6 +19,8 @@ An order is a dict::
         "date_order": date or None,
         "delivery_date": date or None,  # the latest date of its lines
         "note": str,
+        "special_type": str or None,    # code of an order.special.type
+        "special_note": str,
         "lines": [{"product": {"code", "name", "list_price"}, "quantity",
                    "price_unit", "discount", "delivery_date", "source"}],
         "source": (file name, row number),
@@ -26,11 +28,19 @@ An order is a dict::
 
 Files are read as streams: rows are turned into orders one at a time, and the
 TPC-H lineitem table is left as soon as the wanted orders are complete.
+
+CSV and XLSX files come from spreadsheets of any locale: a CSV file may be
+UTF-8, GB18030 or Windows-1252 (see :func:`detect_encoding`), separated by
+commas, semicolons, tabs or bars (see :func:`detect_separator`), with Chinese
+column names (``CHINESE_COLUMNS``), decimal commas and dates in the usual
+national formats. Formulas are never evaluated.
 """
 
+import codecs
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
@@ -124,6 +134,9 @@ TPCH_COLUMNS = {
 # typing errors, and they overflow Odoo's floats and monetary columns.
 LARGEST_NUMBER = Decimal("1e12")
 
+# TPC-H orders of this priority are imported as rush special orders.
+TPCH_RUSH_PRIORITY = "1-URGENT"
+
 # Rebased TPC-H orders are spread over this many days up to the given date.
 REBASE_SPREAD_DAYS = 30
 
@@ -143,7 +156,57 @@ COLUMNS = {
     "unit_price": True,
     "discount": False,
     "note": False,
+    "special_type": False,
+    "special_note": False,
 }
+
+# Column names that Chinese order files use, for the columns of ``COLUMNS``.
+CHINESE_COLUMNS = {
+    "订单号": "order_ref",
+    "订单编号": "order_ref",
+    "订单号码": "order_ref",
+    "客户编号": "customer_ref",
+    "客户代码": "customer_ref",
+    "客户名称": "customer_name",
+    "收货地址": "delivery_street",
+    "送货地址": "delivery_street",
+    "城市": "delivery_city",
+    "邮编": "delivery_zip",
+    "邮政编码": "delivery_zip",
+    "国家": "delivery_country",
+    "国家代码": "delivery_country",
+    "交货日期": "delivery_date",
+    "交付日期": "delivery_date",
+    "产品编码": "product_code",
+    "产品代码": "product_code",
+    "产品名称": "product_name",
+    "数量": "quantity",
+    "单价": "unit_price",
+    "折扣": "discount",
+    "备注": "note",
+    "特殊订单类型": "special_type",
+    "特殊说明": "special_note",
+}
+
+# Separators of a CSV file; on a tie in its header line, the first one wins.
+SEPARATORS = (",", ";", "\t", "|")
+
+# Encodings a person may choose for a CSV file when detection guesses wrong.
+ENCODINGS = [
+    ("utf-8", "UTF-8"),
+    ("gb18030", "GB18030 / GBK"),
+    ("cp1252", "Windows-1252 / Latin-1"),
+]
+
+# Spaces besides the plain one that locales put between groups of thousands:
+# no-break, narrow no-break and thin.
+THOUSANDS_SPACES = re.compile("[\u00a0\u202f\u2009]")
+
+# Dates as people write them, besides ISO 8601.
+YEAR_FIRST_DATE = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
+DOTTED_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+CHINESE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+SLASHED_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
 class RowError(NamedTuple):
@@ -153,6 +216,10 @@ class RowError(NamedTuple):
     row: int
     field: str
     reason: str
+
+
+class _Refused(Exception):
+    """A value that cannot be read; the message is the reason, naming it."""
 
 
 class _RowReader:
@@ -179,12 +246,9 @@ class _RowReader:
         if not raw:
             return None
         try:
-            value = Decimal(raw)
-        except InvalidOperation:
-            self.refuse(field, f"'{raw}' is not a number")
-            return None
-        if not value.is_finite():
-            self.refuse(field, f"'{raw}' is not a number")
+            value = _decimal(raw)
+        except _Refused as refusal:
+            self.refuse(field, str(refusal))
             return None
         if abs(value) >= LARGEST_NUMBER:
             self.refuse(field, f"{raw} is too large")
@@ -212,11 +276,138 @@ class _RowReader:
         if not raw:
             return None
         try:
-            # A date, or a date and time as spreadsheets write them; nothing else.
-            return datetime.fromisoformat(raw).date()
-        except ValueError:
-            self.refuse(field, f"'{raw}' is not a date (YYYY-MM-DD)")
+            return _date(raw)
+        except _Refused as refusal:
+            self.refuse(field, str(refusal))
             return None
+
+
+def _decimal(raw):
+    """Read a number written with a decimal point or a decimal comma.
+
+    ``12.5`` and ``1e3`` read as Python reads them. Spreadsheets of other
+    locales write ``12,5``, ``1.234,50``, ``1,234.50`` or ``1 234,5``: those
+    are read by :func:`_grouped_decimal`. A formula is refused, not computed.
+
+    :raise _Refused: naming the value
+    """
+    if raw.startswith("="):
+        raise _Refused(f"'{raw}' is a formula, not a number")
+    # TPC-H files hold millions of numbers: ASCII ones skip the substitution.
+    text = raw if raw.isascii() else THOUSANDS_SPACES.sub(" ", raw)
+    if "," in text or " " in text:
+        value = _grouped_decimal(raw, text)
+    else:
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            value = None
+    if value is None or not value.is_finite():
+        raise _Refused(f"'{raw}' is not a number")
+    return value
+
+
+def _grouped_decimal(raw, text):
+    """Read a number with a decimal comma or with separated thousands.
+
+    The later of a comma and a dot is the decimal mark, the other one groups
+    thousands; so do spaces and several commas. Groups must hold three digits,
+    so that a misplaced separator (``1,2,3``) is refused rather than dropped.
+    A single comma before three digits (``1,234``) means 1234 in some
+    countries and 1.234 in others: it is refused rather than guessed.
+
+    :param str text: ``raw`` with every kind of space made a plain one
+    :return: the Decimal, or None when it is not a number
+    :raise _Refused: when it is ambiguous
+    """
+    sign = text[0] if text[0] in "+-" else ""
+    body = text[len(sign) :]
+    point, group = _number_marks(body)
+    whole, _point, fraction = body.rpartition(point) if point else (body, "", "")
+    groups = whole.split(group) if group else [whole]
+    if point and not re.fullmatch(r"[0-9]+", fraction):
+        return None
+    if len(groups) > 1 and not (
+        re.fullmatch(r"[1-9][0-9]{0,2}", groups[0])
+        and all(re.fullmatch(r"[0-9]{3}", digits) for digits in groups[1:])
+    ):
+        return None
+    if len(groups) == 1 and not re.fullmatch(r"[0-9]*", whole):
+        return None
+    if point == "," and not group and re.fullmatch(r"[1-9][0-9]{0,2}", whole):
+        if len(fraction) == 3:
+            raise _Refused(
+                f"'{raw}' is ambiguous: write {whole}{fraction} or "
+                f"{whole}.{fraction}, without a thousands separator"
+            )
+    return Decimal(f"{sign}{''.join(groups) or '0'}.{fraction or '0'}")
+
+
+def _number_marks(body):
+    """Return (decimal mark, thousands separator) of a number, each or None."""
+    commas, dots = body.count(","), body.count(".")
+    if commas and dots:
+        point = "," if body.rindex(",") > body.rindex(".") else "."
+        group = "." if point == "," else ","
+    elif commas > 1:
+        point, group = None, ","
+    elif commas or dots:
+        point, group = ("," if commas else "."), None
+    else:
+        point, group = None, None
+    if " " in body:
+        # Spaces and another thousands separator in one number: no reading.
+        group = " " if group is None else "(mixed)"
+    return point, group
+
+
+def _date(raw):
+    """Read a date in the formats that order files use.
+
+    ISO 8601 (``2031-05-02``, with a time as spreadsheets write it),
+    ``2031/05/02``, ``2031.05.02``, ``02.05.2031`` (day first, as in Europe),
+    ``2031年5月2日``. ``05/02/2031`` is the 5th of February in Europe and
+    May 2nd in the US: it is read only when one of the numbers is above 12,
+    or both are the same. A formula is refused, not computed.
+
+    :raise _Refused: naming the value
+    """
+    if raw.startswith("="):
+        raise _Refused(f"'{raw}' is a formula, not a date")
+    try:
+        return datetime.fromisoformat(raw).date()
+    except ValueError:
+        pass
+    if match := YEAR_FIRST_DATE.fullmatch(raw):
+        year, month, day = match[1], match[3], match[4]
+    elif match := DOTTED_DATE.fullmatch(raw):
+        day, month, year = match.groups()
+    elif match := CHINESE_DATE.fullmatch(raw):
+        year, month, day = match.groups()
+    elif match := SLASHED_DATE.fullmatch(raw):
+        day, month, year = _day_and_month(raw, match)
+    else:
+        raise _Refused(f"'{raw}' is not a date (YYYY-MM-DD)")
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise _Refused(f"'{raw}' is not a date (YYYY-MM-DD)") from None
+
+
+def _day_and_month(raw, match):
+    """Return (day, month, year) of a slashed date with the year last.
+
+    :raise _Refused: when either number could be the day
+    """
+    first, second, year = match.groups()
+    if int(first) > 12 or int(first) == int(second):
+        return first, second, year
+    if int(second) > 12:
+        return second, first, year
+    raise _Refused(
+        f"'{raw}' is ambiguous: day/month/year or month/day/year? "
+        "Write the date as YYYY-MM-DD"
+    )
 
 
 # ------------------------------------------------------------------ TPC-H --
@@ -421,9 +612,13 @@ def _tpch_assemble(orders, customers, parts, errors):
         dates = [line["delivery_date"] for line in order["lines"]]
         modes = dict.fromkeys(line["ship_mode"] for line in order["lines"])
         ship_modes = ", ".join(mode for mode in modes if mode)
+        # TPC-H's most urgent priority is what a clerk would enter as a rush.
+        urgent = order["priority"] == TPCH_RUSH_PRIORITY
         order.update(
             customer=customer,
             delivery=None,
+            special_type="rush" if urgent else None,
+            special_note=f"TPC-H order priority {order['priority']}" if urgent else "",
             delivery_date=max(filter(None, dates), default=None),
             note="\n".join(
                 text
@@ -466,7 +661,7 @@ def _rebase_dates(orders, rebase_to, spread_days=REBASE_SPREAD_DAYS):
 # -------------------------------------------------------------- CSV, XLSX --
 
 
-def read_order_file(filename, content):
+def read_order_file(filename, content, encoding=None, partial=False):
     """Read a CSV or XLSX order file given as bytes, one row per order line.
 
     Rows sharing an ``order_ref`` make one order; they must agree on its
@@ -475,6 +670,10 @@ def read_order_file(filename, content):
 
     :param str filename: its name; the extension (.csv or .xlsx) tells the format
     :param bytes content: the file itself
+    :param str encoding: the codec of a CSV file, when the user knows it better
+        than :func:`detect_encoding`; a file it cannot read is refused
+    :param bool partial: return the orders read even when some rows are
+        wrong, for a caller that imports only the orders no error names
     :return: (orders, errors)
     """
     extension = os.path.splitext(filename)[1].lower()
@@ -482,7 +681,7 @@ def read_order_file(filename, content):
     if not content:
         return [], [RowError(filename, 0, "(file)", "the file is empty")]
     if extension == ".csv":
-        rows = _csv_rows(filename, content, errors)
+        rows = _csv_rows(filename, content, encoding, errors)
     elif extension == ".xlsx":
         rows = _xlsx_rows(filename, content, errors)
     else:
@@ -490,11 +689,92 @@ def read_order_file(filename, content):
         return [], [RowError(filename, 0, "(file)", reason)]
     orders = _orders_from_rows(filename, rows, errors)
     errors.sort(key=lambda error: error.row)
-    return (orders if not errors else []), errors
+    return (orders if partial or not errors else []), errors
+
+
+def preview_order_file(filename, content, encoding=None, limit=5, rows=None):
+    """Return how a CSV or XLSX order file is read, for a person to check it.
+
+    :param str encoding: as for :func:`read_order_file`
+    :param int limit: how many rows to return (None: all)
+    :param rows: return only these row numbers (the header is row 1)
+    :return: dict with ``encoding`` and ``separator`` (None for XLSX),
+        ``columns`` (each header cell with the column it is read as, or None
+        when it is ignored), ``numbers`` and ``rows`` (the cells as text)
+    """
+    preview = {
+        "encoding": None,
+        "separator": None,
+        "columns": [],
+        "numbers": [],
+        "rows": [],
+    }
+    extension = os.path.splitext(filename)[1].lower()
+    if not content or extension not in (".csv", ".xlsx"):
+        return preview
+    if extension == ".csv":
+        preview["encoding"] = encoding or detect_encoding(content)
+        text = _decode(filename, content, preview["encoding"], [])
+        if text is None:
+            return preview
+        preview["separator"] = detect_separator(text)
+        lines = csv.reader(
+            io.StringIO(text, newline=""), delimiter=preview["separator"]
+        )
+        book = None
+    else:
+        import openpyxl
+
+        try:
+            book = openpyxl.load_workbook(
+                io.BytesIO(content), read_only=True, data_only=False
+            )
+        except Exception:  # as in _xlsx_rows: reported when the file is read
+            return preview
+        lines = book.worksheets[0].iter_rows(values_only=True)
+    wanted = set(rows) if rows is not None else None
+    try:
+        header = [_text(cell) for cell in next(lines, ())]
+        names = _normalise_header(header)
+        preview["columns"] = [
+            (cell, name if name in COLUMNS else None)
+            for cell, name in zip(header, names, strict=True)
+        ]
+        for number, cells in enumerate(lines, start=2):
+            if limit is not None and len(preview["rows"]) >= limit:
+                break
+            if wanted is not None and number not in wanted:
+                continue
+            cells = [_text(_cell_value(cell)) for cell in cells]
+            if not any(cell.strip() for cell in cells):
+                continue
+            preview["numbers"].append(number)
+            preview["rows"].append(cells)
+    except csv.Error:
+        pass  # reported with its row when the file is read
+    finally:
+        if book is not None:
+            book.close()
+    return preview
+
+
+def _text(value):
+    return "" if value is None else str(value)
 
 
 def _normalise_header(header):
-    return [str(name or "").strip().lower().replace(" ", "_") for name in header]
+    """Return the column names of a header row as ``COLUMNS`` spells them.
+
+    Case does not matter and spaces count as underscores. A byte order mark
+    left by a text editor and full-width spaces around a Chinese name are
+    dropped, then Chinese names are translated (``CHINESE_COLUMNS``).
+    """
+    names = []
+    for cell in header:
+        name = str(cell or "").replace("\ufeff", "").strip()
+        chinese = CHINESE_COLUMNS.get("".join(name.split()))
+        names.append(chinese or name.lower().replace(" ", "_"))
+    return names
 
 
 def _check_header(filename, header, errors):
@@ -506,11 +786,79 @@ def _check_header(filename, header, errors):
     return not missing
 
 
-def _csv_rows(filename, content, errors):
+def detect_encoding(content):
+    """Return the name of the codec that reads ``content``, a CSV file's bytes.
+
+    UTF-8 is tried first: other text hardly ever decodes as UTF-8 by chance.
+    A byte order mark gives ``utf-8-sig`` (or ``utf-16`` for Excel's
+    "Unicode text"). Then GB18030, which Chinese Excel writes; Windows-1252
+    text often decodes as GB18030 too, into rare ideographs, so it is taken
+    only when the text then holds Chinese in common characters (GB2312). Last
+    comes Windows-1252, the Latin-1 of Windows; Latin-1 itself when a byte is
+    one of the five that Windows-1252 leaves unassigned.
+    """
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    bom = content.startswith(codecs.BOM_UTF8)
+    for codec in ("utf-8", "gb18030", "cp1252"):
+        try:
+            text = content.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if codec == "utf-8":
+            return "utf-8-sig" if bom else codec
+        if codec == "cp1252" or _is_chinese(text):
+            return codec
+    return "latin-1"
+
+
+def _is_chinese(text):
+    """Tell whether ``text`` holds ideographs, most of them common ones."""
+    ideographs = [char for char in text if "\u3400" <= char <= "\u9fff"]
+    common = 0
+    for char in ideographs:
+        try:
+            char.encode("gb2312")
+        except UnicodeEncodeError:
+            continue
+        common += 1
+    return bool(ideographs) and common * 2 >= len(ideographs)
+
+
+def detect_separator(text):
+    """Return the separator of a CSV text: the one its header line holds most.
+
+    ``csv.Sniffer`` guesses from whole rows and is fooled by the commas of
+    addresses and decimal commas; the header holds only column names, so
+    counting there is reliable. Quoted names are left out of the count.
+    """
+    line = re.sub(r'"[^"]*"', "", text.partition("\n")[0])
+    return max(SEPARATORS, key=line.count)
+
+
+def _decode(filename, content, encoding, errors):
+    """Return the text of a CSV file, or None when it cannot be read."""
+    codec = encoding or detect_encoding(content)
+    try:
+        text = content.decode(codec)
+    except LookupError:
+        reason = f"'{codec}' is not a known text encoding"
+    except UnicodeDecodeError:
+        reason = f"the file is not {codec.upper()} text; choose its encoding"
+    else:
+        # Any codec may leave a byte order mark at the start of the text.
+        return text.removeprefix("\ufeff")
+    errors.append(RowError(filename, 0, "(file)", reason))
+    return None
+
+
+def _csv_rows(filename, content, encoding, errors):
     """Yield (row number, values) for each non-empty row of a CSV file."""
-    # utf-8-sig drops a byte order mark and reads plain UTF-8 as well.
-    text = io.TextIOWrapper(io.BytesIO(content), encoding="utf-8-sig", newline="")
-    reader = csv.reader(text)
+    text = _decode(filename, content, encoding, errors)
+    if text is None:
+        return
+    stream = io.StringIO(text, newline="")
+    reader = csv.reader(stream, delimiter=detect_separator(text))
     number = 1
     try:
         header = _normalise_header(next(reader, []))
@@ -524,10 +872,6 @@ def _csv_rows(filename, content, errors):
                 errors.append(RowError(filename, number, "(row)", reason))
                 continue
             yield number, dict(zip(header, fields, strict=False))
-    except UnicodeDecodeError:
-        # The decoder reads ahead: the row number would be a guess.
-        reason = "not UTF-8 text; save the file as CSV UTF-8"
-        errors.append(RowError(filename, 0, "(file)", reason))
     except csv.Error as error:
         errors.append(RowError(filename, number, "(file)", f"not CSV ({error})"))
 
@@ -552,9 +896,20 @@ def _xlsx_rows(filename, content, errors):
         for number, cells in enumerate(rows, start=2):
             if all(cell is None or str(cell).strip() == "" for cell in cells):
                 continue
-            yield number, dict(zip(header, cells, strict=False))
+            values = (_cell_value(cell) for cell in cells)
+            yield number, dict(zip(header, values, strict=False))
     finally:
         book.close()
+
+
+def _cell_value(cell):
+    """Return a cell's value; a formula as its text, never its result.
+
+    openpyxl gives a formula as its text, starting with ``=``; from 3.1 on,
+    an array formula comes as an object that holds that text.
+    """
+    text = getattr(cell, "text", None)
+    return text if isinstance(text, str) else cell
 
 
 def _orders_from_rows(filename, rows, errors):
@@ -575,6 +930,10 @@ def _orders_from_rows(filename, rows, errors):
         delivery_date = row.date("delivery_date", required=False)
         dated = bool(row.text("delivery_date"))
         note = row.text("note")
+        special = {
+            "special_type": row.text("special_type") or None,
+            "special_note": row.text("special_note"),
+        }
         line = {
             "product": {
                 "code": row.text("product_code", required=True),
@@ -599,6 +958,8 @@ def _orders_from_rows(filename, rows, errors):
                 "date_order": None,
                 "delivery_date": delivery_date,
                 "notes": [],
+                "special_type": None,
+                "special_notes": [],
                 "dated": False,
                 "lines": [],
                 "source": (filename, number),
@@ -608,6 +969,7 @@ def _orders_from_rows(filename, rows, errors):
         order["dated"] = order["dated"] or dated
         if note and note not in order["notes"]:
             order["notes"].append(note)
+        _add_special(row, order, special)
         for key in ("quantity", "price_unit", "discount"):
             line[key] = float(line[key]) if line[key] is not None else None
         line["discount"] = line["discount"] or 0.0
@@ -615,12 +977,28 @@ def _orders_from_rows(filename, rows, errors):
 
     for order in orders.values():
         order["note"] = "\n".join(order.pop("notes"))
+        order["special_note"] = "\n".join(order.pop("special_notes"))
         # A date given but refused is already reported.
         if not order.pop("dated"):
             filename, number = order["source"]
             reason = f"order {order['ref']} has no delivery date on any row"
             errors.append(RowError(filename, number, "delivery_date", reason))
     return list(orders.values())
+
+
+def _add_special(row, order, special):
+    """Take the row's special-order type and note into its order."""
+    known = order["special_type"]
+    wanted = special["special_type"]
+    if wanted and known and wanted != known:
+        row.refuse(
+            "special_type", f"order {order['ref']} is already a {known} special order"
+        )
+    elif wanted:
+        order["special_type"] = wanted
+    note = special["special_note"]
+    if note and note not in order["special_notes"]:
+        order["special_notes"].append(note)
 
 
 def _read_delivery(row):
