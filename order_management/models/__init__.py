@@ -2,6 +2,7 @@ from . import order_audit_event
 from . import order_check_result
 from . import order_legality_rule
 from . import order_rejection_reason
+from . import order_special_type
 from . import order_review_checks
 from . import order_review_policy
 from . import res_company
@@ -14,4 +15,5 @@ from . import stock_picking
 from . import account_move
 from . import account_move_line
 from . import order_importer
+from . import order_import_job
 from . import payment_transaction

@@ -80,7 +80,9 @@ class OrderImporter(models.AbstractModel):
         self._check_server_files_access()
         orders, errors = read_tpch(directory, limit=limit)
         self._raise_errors(errors, directory)
-        countries, partners, products = self._resolve_master_data(orders, directory)
+        countries, partners, products, _types = self._resolve_master_data(
+            orders, directory
+        )
 
         with self.env.cr.savepoint():
             self._create_partners(orders, partners, countries)
@@ -100,19 +102,26 @@ class OrderImporter(models.AbstractModel):
             )
 
     def _import_orders(self, parsed, errors, source):
-        """Create the orders read from ``source``, or raise naming every error.
-
-        1. refuse the file if the reader found a wrong value;
-        2. look up customers, products and countries, one search per kind, and
-           refuse what cannot be resolved, before anything is written;
-        3. create the missing customers, products and delivery addresses, one
-           ``create`` per kind, then the orders by batches, in one savepoint.
-        """
+        """Create the orders read from ``source``, or raise naming every error."""
         self._raise_errors(errors, source)
         if not parsed:
             raise UserError(self.env._("%(origin)s holds no order.", origin=source))
+        return self._import_parsed(parsed, source)
 
-        countries, partners, products = self._resolve_master_data(parsed, source)
+    def _import_parsed(self, parsed, source, progress=None, progress_every=BATCH_SIZE):
+        """Create orders read without error, or raise naming every error.
+
+        1. look up customers, products and countries, one search per kind, and
+           refuse what cannot be resolved, before anything is written;
+        2. create the missing customers, products and delivery addresses, one
+           ``create`` per kind, then the orders by batches, in one savepoint.
+
+        :param progress: called with the number of orders created so far,
+            about every ``progress_every`` orders
+        """
+        countries, partners, products, special_types = self._resolve_master_data(
+            parsed, source
+        )
 
         # One savepoint for the whole file: a failure leaves nothing behind.
         with self.env.cr.savepoint():
@@ -121,13 +130,22 @@ class OrderImporter(models.AbstractModel):
             addresses, new_addresses = self._match_delivery_addresses(
                 parsed, partners, countries
             )
-            vals_list = [
-                self._prepare_order_vals(order, partners, products, addresses)
-                for order in parsed
-            ]
             orders = self.env["sale.order"]
-            for start in range(0, len(vals_list), BATCH_SIZE):
-                orders |= orders.create(vals_list[start : start + BATCH_SIZE])
+            reported = 0
+            for start in range(0, len(parsed), BATCH_SIZE):
+                batch = parsed[start : start + BATCH_SIZE]
+                vals_list = [
+                    self._prepare_order_vals(order, partners, products, addresses)
+                    for order in batch
+                ]
+                for vals, order in zip(vals_list, batch, strict=True):
+                    if order.get("special_type"):
+                        vals["special_type_id"] = special_types[order["special_type"]]
+                        vals["special_note"] = order["special_note"]
+                orders |= orders.create(vals_list)
+                if progress and len(orders) - reported >= progress_every:
+                    reported = len(orders)
+                    progress(reported)
 
         _logger.info(
             "imported %s orders with %s lines from %s; created %s customers, "
@@ -176,18 +194,44 @@ class OrderImporter(models.AbstractModel):
         """Find what exists; refuse what is unknown and cannot be created.
 
         :return: ({country code: id}, {customer ref: partner},
-            {product code: product}) for what already exists
-        :raise UserError: for unknown countries, or products the user may not
-            or cannot create
+            {product code: product}, {special type code: id}) for what exists
+        :raise UserError: for unknown countries or special order types, or
+            products the user may not or cannot create
         """
+        *found, errors = self._find_master_data(parsed)
+        self._raise_errors(errors, source)
+        return found
+
+    def _find_master_data(self, parsed):
+        """Like ``_resolve_master_data``, with the errors returned last."""
         errors = []
         countries = self._get_countries(parsed, errors)
+        special_types = self._get_special_types(parsed, errors)
         partners = self._find_partners(parsed)
         products = self._find_products(parsed)
         self._check_new_products(parsed, products, errors)
         errors.sort(key=lambda error: (error.filename, error.row))
-        self._raise_errors(errors, source)
-        return countries, partners, products
+        return countries, partners, products, special_types, errors
+
+    def _get_special_types(self, parsed, errors):
+        """Return {code: type id}; add an error per order naming an unknown code."""
+        wanted = {order["special_type"] for order in parsed if order["special_type"]}
+        if not wanted:
+            return {}
+        found = self.env["order.special.type"].search([("code", "in", list(wanted))])
+        special_types = {special.code: special.id for special in found}
+        known = ", ".join(self.env["order.special.type"].search([]).mapped("code"))
+        for order in parsed:
+            code = order["special_type"]
+            if code and code not in special_types:
+                filename, row = order["source"]
+                reason = self.env._(
+                    "unknown special order type %(code)s (known: %(known)s)",
+                    code=code,
+                    known=known,
+                )
+                errors.append(RowError(filename, row, "special_type", reason))
+        return special_types
 
     def _get_countries(self, parsed, errors):
         """Return {country code: id}; add an error per order naming an unknown code."""
@@ -242,7 +286,8 @@ class OrderImporter(models.AbstractModel):
         for order in parsed:
             for line in order["lines"]:
                 code = line["product"]["code"]
-                if code in products or code in refused:
+                # No code at all is a wrong row the reader already named.
+                if not code or code in products or code in refused:
                     continue
                 if not may_create:
                     reason = self.env._(

@@ -127,6 +127,13 @@ class OrderReviewChecks(models.AbstractModel):
             missing.append(self.env._("a quantity on every line"))
         if lines.filtered(lambda line: line.price_unit <= 0):
             missing.append(self.env._("a price on every line"))
+        if order.special_type_id and not (order.special_note or "").strip():
+            missing.append(
+                self.env._(
+                    "a note saying what is special (%(type)s)",
+                    type=order.special_type_id.name,
+                )
+            )
         return [
             self._result(
                 "completeness",

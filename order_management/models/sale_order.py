@@ -57,6 +57,8 @@ REVIEWED_ORDER_FIELDS = {
     "payment_term_id",
     "commitment_date",
     "order_line",
+    "special_type_id",
+    "special_note",
 }
 REVIEWED_LINE_FIELDS = {
     "is_delivery",
@@ -119,6 +121,18 @@ class SaleOrder(models.Model):
         string="Rejection Reason",
         compute="_compute_review_reason",
         help="Why the latest review rejected the order.",
+    )
+    special_type_id = fields.Many2one(
+        "order.special.type",
+        string="Special Order",
+        index="btree_not_null",
+        tracking=True,
+        help="Set when the order is not a standard one (rush, custom "
+        "specification...): reviewers and the teams executing it are told.",
+    )
+    special_note = fields.Text(
+        string="Special Order Note",
+        help="What is special about the order and how to handle it.",
     )
     check_result_ids = fields.One2many(
         "order.check.result", "order_id", string="Checks", readonly=True
@@ -423,6 +437,8 @@ class SaleOrder(models.Model):
             "company": self.company_id.id,
             "fiscal_position": self.fiscal_position_id.id,
             "delivery_date": fields.Datetime.to_string(self.commitment_date),
+            "special_type": self.special_type_id.id,
+            "special_note": self.special_note or "",
             "amount_total": self.currency_id.round(self.amount_total),
         }
         lines = [
@@ -700,6 +716,9 @@ class SaleOrder(models.Model):
         ]
         if policy.level_two_group_id:
             levels.append(policy.level_two_group_id)
+        special_group = self.special_type_id.extra_review_group_id
+        if special_group and special_group not in levels:
+            levels.append(special_group)
         if any(self.check_result_ids.mapped("needs_credit_review")):
             levels.append(self.env.ref("account.group_account_invoice"))
         return levels

@@ -22,6 +22,13 @@ class StockPicking(models.Model):
         copy=False, help="Name of the person who signed for the delivery."
     )
     signed_date = fields.Datetime(copy=False, readonly=True)
+    # The teams shipping an order see what makes it special.
+    order_special_type_id = fields.Many2one(
+        related="sale_id.special_type_id", string="Special Order"
+    )
+    order_special_note = fields.Text(
+        related="sale_id.special_note", string="Special Order Note"
+    )
 
     # -------------------------------------------------------------- CRUD --
 

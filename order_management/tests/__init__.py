@@ -4,6 +4,7 @@ from . import test_fingerprint
 from . import test_lifecycle
 from . import test_order_files
 from . import test_order_importer
+from . import test_order_import_job
 from . import test_review_bypass
 from . import test_review_checks
 from . import test_review_concurrency
@@ -11,3 +12,4 @@ from . import test_review_deadlines
 from . import test_review_flow
 from . import test_review_performance
 from . import test_roles
+from . import test_special_orders

@@ -159,14 +159,14 @@ class TestOrderImporter(OrderManagementCommon):
             book.active.append(row.replace("PO-7", "PO-8").split(","))
         stream = io.BytesIO()
         book.save(stream)
-        wizard = (
-            self.env["order.import.wizard"]
+        job = (
+            self.env["order.import.job"]
             .with_user(self.manager)
             .create(
-                {"file": base64.b64encode(stream.getvalue()), "filename": "orders.xlsx"}
+                {"file": base64.b64encode(stream.getvalue()), "name": "orders.xlsx"}
             )
         )
-        action = wizard.action_import()
+        action = job.action_import()
         from_xlsx = self.env["sale.order"].search(action["domain"])
 
         for order in from_csv + from_xlsx:
@@ -283,19 +283,19 @@ class TestOrderImporter(OrderManagementCommon):
             self.importer.import_file("bad.csv", content)
         self.assertEqual(self._counts(), before)
 
-    def test_09_wizard_refuses_other_files(self):
-        """The wizard takes .csv and .xlsx files only, and says so."""
-        wizard = self.env["order.import.wizard"].create(
-            {"file": base64.b64encode(b"a;b"), "filename": "orders.ods"}
+    def test_09_extension_in_capitals(self):
+        """ORDERS.CSV is a CSV file too."""
+        job = self.env["order.import.job"].create(
+            {
+                "file": base64.b64encode(
+                    csv_file(
+                        "PO-9,HB-1,Harbour Ltd,,,,,2031-05-02,OM-BRACKET,,2,12.5,,"
+                    )
+                ),
+                "name": "ORDERS.CSV",
+            }
         )
-        with self.assertRaisesRegex(UserError, "Choose a .csv or .xlsx file"):
-            wizard.action_import()
-
-        wizard.file = base64.b64encode(
-            csv_file("PO-9,HB-1,Harbour Ltd,,,,,2031-05-02,OM-BRACKET,,2,12.5,,")
-        )
-        wizard.filename = "ORDERS.CSV"
-        action = wizard.action_import()
+        action = job.action_import()
         order = self.env["sale.order"].search(action["domain"])
         self.assertEqual(
             (action["res_model"], order.client_order_ref), ("sale.order", "PO-9")

@@ -1,2 +1,1 @@
 from . import sale_order_reject_wizard
-from . import order_import_wizard
