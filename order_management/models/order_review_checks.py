@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import api, fields, models
 from odoo.tools import SQL, float_compare
 
@@ -95,6 +97,43 @@ class OrderReviewChecks(models.AbstractModel):
             )
         orders.invalidate_recordset(["check_result_ids"])
         self.env["order.check.result"].invalidate_model()
+
+    @api.model
+    def _preview(self, order):
+        """The results the checks would give ``order`` as it is now, even unsaved.
+
+        Nothing is stored. Duplicates and similar orders are looked for in the
+        database, where an unsaved order is not yet: they wait for the save.
+        """
+        rules = self.env["order.legality.rule"].search(
+            [("company_id", "in", [order.company_id.id, False])]
+        )
+        return (
+            self._completeness(order)
+            + self._accuracy(order)
+            + self._legality(order, rules)
+            + self._credit(order, self._credit_exposure(order))
+        )
+
+    @api.model
+    def _render(self, results):
+        """A short HTML list of results, failures first, for the order form."""
+        rank = {"failed": 0, "warning": 1, "passed": 2}
+        labels = dict(
+            self.env["order.check.result"]
+            ._fields["result"]
+            ._description_selection(self.env)
+        )
+        badges = {"failed": "danger", "warning": "warning", "passed": "success"}
+        items = Markup("").join(
+            Markup(
+                "<li class='d-flex gap-2 align-items-baseline'>"
+                "<span class='badge text-bg-%s'>%s</span><span>%s</span></li>"
+            )
+            % (badges[values["result"]], labels[values["result"]], values["message"])
+            for values in sorted(results, key=lambda values: rank[values["result"]])
+        )
+        return Markup("<ul class='list-unstyled mb-0'>%s</ul>") % items
 
     # -------------------------------------------------------------- checks --
 

@@ -118,9 +118,9 @@ class SaleOrder(models.Model):
         "sale.order.review", "order_id", string="Review Rounds", readonly=True
     )
     review_reason = fields.Text(
-        string="Rejection Reason",
+        string="Why Sent Back",
         compute="_compute_review_reason",
-        help="Why the latest review rejected the order.",
+        help="Why the latest review rejected the order, or which checks hold it.",
     )
     special_type_id = fields.Many2one(
         "order.special.type",
@@ -133,6 +133,13 @@ class SaleOrder(models.Model):
     special_note = fields.Text(
         string="Special Order Note",
         help="What is special about the order and how to handle it.",
+    )
+    check_preview = fields.Html(
+        string="Checks as You Type",
+        compute="_compute_check_preview",
+        sanitize=False,
+        help="What the automatic checks say of the order as it is on screen, "
+        "before it is saved and submitted.",
     )
     check_result_ids = fields.One2many(
         "order.check.result", "order_id", string="Checks", readonly=True
@@ -162,11 +169,46 @@ class SaleOrder(models.Model):
 
     # ----------------------------------------------------------- compute --
 
-    @api.depends("order_review_ids.decision", "order_review_ids.reason")
+    @api.depends(
+        "review_state",
+        "order_review_ids.decision",
+        "order_review_ids.reason",
+        "check_result_ids.message",
+    )
     def _compute_review_reason(self):
         for order in self:
+            if order.review_state == "hold":
+                failed = order.check_result_ids.filtered("blocking")
+                order.review_reason = "\n".join(failed.mapped("message"))
+                continue
             latest = order.order_review_ids.sorted("id", reverse=True)[:1]
             order.review_reason = latest.decision == "rejected" and latest.reason
+
+    @api.depends(
+        "state",
+        "review_state",
+        "partner_id",
+        "partner_shipping_id",
+        "commitment_date",
+        "special_type_id",
+        "special_note",
+        "order_line.product_id",
+        "order_line.product_uom_qty",
+        "order_line.price_unit",
+        "order_line.discount",
+    )
+    def _compute_check_preview(self):
+        checks = self.env["order.review.checks"]
+        for order in self:
+            # Only while the clerk can still change what the checks look at.
+            editing = order.state in ("draft", "sent") and order.review_state in (
+                "draft",
+                "hold",
+                "rejected",
+            )
+            order.check_preview = (
+                checks._render(checks._preview(order)) if editing else False
+            )
 
     @api.depends(
         "state",

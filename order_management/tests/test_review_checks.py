@@ -3,8 +3,9 @@ from datetime import timedelta
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.fields import Command
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
 
 from .common import OrderManagementCommon
 
@@ -368,3 +369,45 @@ class TestReviewChecks(OrderManagementCommon):
         second = self._create_order(client_order_ref="PO-1")
         self.assertEqual(self._results(second, "duplicate").related_order_id, first)
         self.assertEqual(self._results(second, "similar").mapped("result"), ["passed"])
+
+    # ------------------------------------------------------ as you type --
+
+    def test_21_checks_show_while_the_order_is_typed(self):
+        """Before saving, the form says what the checks will say; once the
+        order waits for review the live view gives way to the stored results."""
+        form = Form(self.env["sale.order"].with_user(self.clerk))
+        form.partner_id = self.customer
+        with form.order_line.new() as line:
+            line.product_id = self.product
+            line.product_uom_qty = 3
+            line.price_unit = 0.0
+        preview = str(form.check_preview)
+        self.assertIn("delivery date", preview)
+        self.assertIn("a price on every line", preview)
+        self.assertIn("text-bg-danger", preview)
+
+        form.commitment_date = fields.Datetime.now() + timedelta(days=60)
+        with form.order_line.edit(0) as line:
+            line.price_unit = 12.5
+        preview = str(form.check_preview)
+        self.assertIn("The order is complete.", preview)
+        self.assertNotIn("text-bg-danger", preview)
+
+        order = form.save()
+        self.assertEqual(order.review_state, "waiting")
+        self.assertFalse(order.check_preview)
+
+    def test_22_orders_to_correct_say_why(self):
+        """Held and rejected orders come back to the clerk with the reason."""
+        held = self._create_order(commitment_date=False)
+        rejected = self._create_order()
+        rejected.with_user(self.reviewer).action_reject("Wrong hinge size.")
+        action = self.env.ref("order_management.sale_order_action_rejected")
+        listed = (
+            self.env["sale.order"]
+            .with_user(self.clerk)
+            .search(safe_eval(action.domain))
+        )
+        self.assertLessEqual(held | rejected, listed)
+        self.assertIn("delivery date", held.review_reason)
+        self.assertEqual(rejected.review_reason, "Wrong hinge size.")
