@@ -5,6 +5,7 @@ from . import order_rejection_reason
 from . import order_special_type
 from . import order_review_checks
 from . import order_review_policy
+from . import order_assignment_rule
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -12,8 +13,10 @@ from . import sale_order_review
 from . import sale_order
 from . import sale_order_line
 from . import stock_picking
+from . import delivery_carrier
 from . import account_move
 from . import account_move_line
 from . import order_importer
+from . import order_incident
 from . import order_import_job
 from . import payment_transaction

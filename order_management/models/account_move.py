@@ -10,6 +10,10 @@ class AccountMove(models.Model):
         invoices = posted.filtered(lambda m: m.move_type == "out_invoice")
         orders = invoices._sale_orders_to_follow()
         if orders:
+            # Finance's to-do for the signed order is done once it is invoiced.
+            orders.activity_feedback(
+                ["order_management.mail_activity_type_order_invoice"]
+            )
             self.env["order.audit.event"]._record(
                 orders,
                 "invoice",

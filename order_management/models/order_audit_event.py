@@ -15,7 +15,11 @@ EVENTS = [
     ("amend", "Amended after confirmation"),
     ("cancel", "Cancelled"),
     ("ship", "Shipped"),
+    ("transit", "In transit"),
+    ("deliver", "Delivered"),
     ("sign", "Signed by the customer"),
+    ("incident", "Incident reported"),
+    ("incident_closed", "Incident closed"),
     ("invoice", "Invoiced"),
     ("pay", "Paid"),
     ("complete", "Completed"),
@@ -25,6 +29,7 @@ STAGES = [
     ("review", "Review"),
     ("sale", "Sale"),
     ("shipment", "Shipment"),
+    ("incident", "Incident"),
     ("completion", "Completion"),
 ]
 

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..tools.fingerprint import order_fingerprint
+from .order_incident import OPEN_STATES as INCIDENT_OPEN_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ SHIPMENT_STATES = [
     ("none", "Nothing to ship"),
     ("to_ship", "To ship"),
     ("shipped", "Shipped"),
+    ("in_transit", "In transit"),
+    ("delivered", "Delivered"),
     ("signed", "Signed"),
 ]
 
@@ -166,6 +169,14 @@ class SaleOrder(models.Model):
         index=True,
     )
     completed_date = fields.Datetime(copy=False, readonly=True)
+    incident_ids = fields.One2many("order.incident", "order_id", string="Incidents")
+    open_incident_count = fields.Integer(compute="_compute_open_incident_count")
+    amount_invoiced_total = fields.Monetary(
+        string="Invoiced", compute="_compute_amounts_collected"
+    )
+    amount_paid_total = fields.Monetary(
+        string="Paid", compute="_compute_amounts_collected"
+    )
 
     # ----------------------------------------------------------- compute --
 
@@ -265,6 +276,30 @@ class SaleOrder(models.Model):
             else:
                 order.completion_state = "invoiced"
 
+    @api.depends("incident_ids.state")
+    def _compute_open_incident_count(self):
+        for order in self:
+            order.open_incident_count = len(
+                order.incident_ids.filtered(lambda i: i.state in INCIDENT_OPEN_STATES)
+            )
+
+    @api.depends("invoice_ids.state", "invoice_ids.amount_residual")
+    def _compute_amounts_collected(self):
+        for order in self:
+            invoiced = paid = 0.0
+            for move in order.invoice_ids.filtered(lambda m: m.state == "posted"):
+                sign = -1 if move.move_type == "out_refund" else 1
+                total = move.currency_id._convert(
+                    move.amount_total, order.currency_id, order.company_id, move.date
+                )
+                residual = move.currency_id._convert(
+                    move.amount_residual, order.currency_id, order.company_id, move.date
+                )
+                invoiced += sign * total
+                paid += sign * (total - residual)
+            order.amount_invoiced_total = invoiced
+            order.amount_paid_total = paid
+
     # -------------------------------------------------------------- CRUD --
 
     @api.model_create_multi
@@ -300,6 +335,11 @@ class SaleOrder(models.Model):
             # directly or through values Odoo recomputes (taxes of a company).
             self._check_confirmations(old_states)
             self._record_state_changes(old_states)
+            self.env["order.assignment.rule"]._assign_tasks(
+                self.filtered(
+                    lambda o: old_states[o.id] != "sale" and o.state == "sale"
+                )
+            )
         if content_changed:
             self._reopen_changed_reviews()
             self._submit_entered_orders()
@@ -673,6 +713,8 @@ class SaleOrder(models.Model):
             and not o.completed_date
             and o.shipment_state == "signed"
             and o.completion_state == "paid"
+            # An open incident still needs handling: the order stays open.
+            and not o.open_incident_count
         )
         if not done:
             return done
@@ -932,6 +974,146 @@ class SaleOrder(models.Model):
             user_id=clerk.id,
             note=reason,
         )
+
+    # ------------------------------------------------------------- portal --
+
+    def _report_customer_incident(self, incident_type, description, photo=None):
+        """Record a problem the customer reports, and tell the order's people.
+
+        Called by the portal once the customer's access to the order is
+        checked; the customer has no rights of their own on incidents.
+
+        :param photo: (file name, bytes) or None
+        """
+        self.ensure_one()
+        delivery = self.picking_ids.filtered(
+            lambda p: p.picking_type_code == "outgoing" and p.state == "done"
+        )[-1:]
+        incident = (
+            self.env["order.incident"]
+            .sudo()
+            .create(
+                {
+                    "order_id": self.id,
+                    "picking_id": delivery.id,
+                    "incident_type": incident_type,
+                    "description": description,
+                    "reported_by_customer": True,
+                    "responsible_id": self.user_id.id,
+                }
+            )
+        )
+        attachments = []
+        if photo:
+            attachments = [(photo[0] or "photo", photo[1])]
+        incident.message_post(
+            body=self.env._("Reported by the customer from the portal."),
+            attachments=attachments,
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+        if self.user_id:
+            incident.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=self.user_id.id,
+                summary=self.env._("Handle the customer's incident"),
+            )
+        return incident
+
+    def _portal_timeline(self):
+        """The steps of the order as its customer follows them, oldest first.
+
+        :return: list of dicts: ``label``, ``date`` (or False when the step is
+            still ahead), ``detail`` (text), ``url`` (a tracking page or False)
+        """
+        self.ensure_one()
+        events = self.sudo().audit_event_ids.sorted("id")
+        reached = {}
+        for event in events:
+            reached.setdefault(event.event, event.timestamp)
+        deliveries = self.sudo().picking_ids.filtered(
+            lambda p: p.picking_type_code == "outgoing" and p.state != "cancel"
+        )
+        shipped = deliveries.filtered("carrier_tracking_ref")[:1]
+        steps = [
+            ("submit", self.env._("Received"), ""),
+            ("approve", self.env._("Reviewed"), ""),
+            ("confirm", self.env._("Confirmed"), ""),
+            (
+                "ship",
+                self.env._("Shipped"),
+                shipped
+                and self.env._(
+                    "%(carrier)s, tracking number %(ref)s",
+                    carrier=shipped.carrier_id.name,
+                    ref=shipped.carrier_tracking_ref,
+                ),
+            ),
+            ("transit", self.env._("In transit"), ""),
+            ("deliver", self.env._("Delivered"), ""),
+            (
+                "sign",
+                self.env._("Signed for"),
+                deliveries.filtered("signed_by")[:1].signed_by or "",
+            ),
+            ("invoice", self.env._("Invoiced"), ""),
+            ("pay", self.env._("Paid"), ""),
+        ]
+        approved = self.review_state == "approved" or self.state == "sale"
+        timeline = []
+        for event, label, detail in steps:
+            date = reached.get(event)
+            if event == "approve" and not approved:
+                date = False
+            timeline.append(
+                {
+                    "label": label,
+                    "date": date or False,
+                    "detail": detail or "",
+                    "url": shipped.carrier_tracking_url
+                    if event == "ship" and date
+                    else False,
+                }
+            )
+        return timeline
+
+    def _schedule_invoicing_activity(self):
+        """Hand signed orders to Finance: a to-do for the least busy invoicer."""
+        signed = self.filtered(
+            lambda o: o.shipment_state == "signed"
+            and o.completion_state == "to_invoice"
+        )
+        if not signed:
+            return
+        activity_type = self.env.ref(
+            "order_management.mail_activity_type_order_invoice"
+        )
+        invoicers = (
+            self.env.ref("account.group_account_invoice")
+            .sudo()
+            .users.filtered(lambda u: u.active and not u.share)
+        )
+        load = dict(
+            self.env["mail.activity"]
+            .sudo()
+            ._read_group(
+                [
+                    ("activity_type_id", "=", activity_type.id),
+                    ("user_id", "in", invoicers.ids),
+                ],
+                ["user_id"],
+                ["__count"],
+            )
+        )
+        for order in signed:
+            invoicer = min(
+                invoicers, key=lambda u: (load.get(u, 0), u.id), default=order.user_id
+            )
+            load[invoicer] = load.get(invoicer, 0) + 1
+            order.sudo().activity_schedule(
+                "order_management.mail_activity_type_order_invoice",
+                user_id=invoicer.id or self.env.uid,
+            )
 
     def _check_role(self, *group_xmlids):
         """Refuse the action unless the user holds one of the groups."""

@@ -3,11 +3,34 @@ from odoo.exceptions import AccessError, UserError
 
 SHIPMENT_STATES = [
     ("shipped", "Shipped"),
+    ("in_transit", "In transit"),
+    ("delivered", "Delivered"),
     ("signed", "Signed"),
 ]
 
-# Set by validation and by the signature confirmation, never typed in.
-PROTECTED_FIELDS = {"shipment_state", "signed_date"}
+# The history event of each state an order reaches through its deliveries.
+SHIPMENT_EVENTS = {
+    "in_transit": "transit",
+    "delivered": "deliver",
+    "signed": "sign",
+}
+
+# Each tracking step may follow these states only.
+NEXT_STEP_FROM = {
+    "in_transit": ("shipped",),
+    "delivered": ("shipped", "in_transit"),
+    # The signature is the proof of delivery: it may come without a delivery
+    # step recorded before it.
+    "signed": ("shipped", "in_transit", "delivered"),
+}
+
+# Set by validation and by the tracking steps, never typed in.
+PROTECTED_FIELDS = {
+    "shipment_state",
+    "in_transit_date",
+    "delivered_date",
+    "signed_date",
+}
 
 
 class StockPicking(models.Model):
@@ -22,6 +45,17 @@ class StockPicking(models.Model):
         copy=False, help="Name of the person who signed for the delivery."
     )
     signed_date = fields.Datetime(copy=False, readonly=True)
+    in_transit_date = fields.Datetime(copy=False, readonly=True)
+    delivered_date = fields.Datetime(copy=False, readonly=True)
+    signature_proof = fields.Binary(
+        copy=False,
+        attachment=True,
+        help="The signed delivery note or a photo of it.",
+    )
+    signature_proof_name = fields.Char(copy=False)
+    shipping_method = fields.Selection(
+        related="carrier_id.shipping_method", string="Shipping Method"
+    )
     # The teams shipping an order see what makes it special.
     order_special_type_id = fields.Many2one(
         related="sale_id.special_type_id", string="Special Order"
@@ -85,33 +119,61 @@ class StockPicking(models.Model):
             )
         return result
 
+    def action_mark_in_transit(self):
+        """The carrier reports the shipment on its way."""
+        return self._advance("in_transit", {"in_transit_date": fields.Datetime.now()})
+
+    def action_mark_delivered(self):
+        """The carrier reports the shipment delivered."""
+        return self._advance("delivered", {"delivered_date": fields.Datetime.now()})
+
     def action_confirm_signature(self):
-        """Record that the customer signed for these delivered shipments."""
+        """Record that the customer signed for these shipments."""
         self.env["sale.order"]._check_role("stock.group_stock_user")
         for picking in self:
-            if picking.shipment_state != "shipped":
-                raise UserError(
-                    self.env._(
-                        "%(picking)s has not been shipped, or is already signed.",
-                        picking=picking.name,
-                    )
-                )
             if not (picking.signed_by or "").strip():
                 raise UserError(
                     self.env._(
                         "Enter who signed for %(picking)s first.", picking=picking.name
                     )
                 )
-        self.sudo().write(
-            {"shipment_state": "signed", "signed_date": fields.Datetime.now()}
+        now = fields.Datetime.now()
+        self._advance("signed", {"signed_date": now})
+        # A signature is a delivery too.
+        self.filtered(lambda p: not p.delivered_date).sudo().write(
+            {"delivered_date": now}
         )
 
         orders = self.sale_id
-        signed = orders.filtered(lambda o: o.shipment_state == "signed")
-        self.env["order.audit.event"]._record(
-            signed, "sign", "shipment", "signed", dict.fromkeys(signed.ids, "shipped")
-        )
-        signed._try_complete()
+        orders._schedule_invoicing_activity()
+        orders._try_complete()
+        return True
+
+    def _advance(self, state, values):
+        """Move shipments to the tracking ``state`` and record it on their orders."""
+        self.env["sale.order"]._check_role("stock.group_stock_user")
+        label = dict(SHIPMENT_STATES)[state]
+        for picking in self:
+            if picking.shipment_state not in NEXT_STEP_FROM[state]:
+                raise UserError(
+                    self.env._(
+                        "%(picking)s cannot become %(state)s: it is %(current)s.",
+                        picking=picking.name,
+                        state=label,
+                        current=dict(SHIPMENT_STATES).get(
+                            picking.shipment_state, self.env._("not shipped")
+                        ),
+                    )
+                )
+        orders = self.sale_id
+        before = {order.id: order.shipment_state for order in orders}
+        self.sudo().write(dict(values, shipment_state=state))
+
+        moved = orders.filtered(lambda o: o.shipment_state != before[o.id])
+        for order_state, group in moved.grouped("shipment_state").items():
+            self.env["order.audit.event"]._record(
+                group, SHIPMENT_EVENTS[order_state], "shipment", order_state, before
+            )
         return True
 
     # ----------------------------------------------------------- helpers --
@@ -131,3 +193,15 @@ class StockPicking(models.Model):
                     pickings=", ".join(missing.mapped("name")),
                 )
             )
+        for picking in self:
+            carrier = picking.carrier_id
+            if not carrier._tracking_ref_is_valid(picking.carrier_tracking_ref.strip()):
+                raise UserError(
+                    self.env._(
+                        "%(ref)s is not a %(carrier)s tracking number (%(format)s).",
+                        ref=picking.carrier_tracking_ref,
+                        carrier=carrier.name,
+                        format=carrier.tracking_ref_help
+                        or carrier.tracking_ref_pattern,
+                    )
+                )

@@ -5,6 +5,7 @@ from . import test_lifecycle
 from . import test_order_files
 from . import test_order_importer
 from . import test_order_import_job
+from . import test_portal_tracking
 from . import test_review_bypass
 from . import test_review_checks
 from . import test_review_concurrency
@@ -13,3 +14,5 @@ from . import test_review_flow
 from . import test_review_performance
 from . import test_roles
 from . import test_special_orders
+from . import test_task_assignment
+from . import test_tracking

@@ -34,8 +34,9 @@ class TestDemoLifecycle(OrderManagementCommon):
         )
         self.assertEqual(
             set(orders.mapped("shipment_state")),
-            {"none", "to_ship", "shipped", "signed"},
+            {"none", "to_ship", "shipped", "in_transit", "signed"},
         )
+        self.assertEqual(orders.incident_ids.mapped("state"), ["open"])
         self.assertEqual(
             set(orders.mapped("completion_state")),
             {"open", "to_invoice", "invoiced", "completed"},

@@ -79,7 +79,9 @@ class TestLifecycle(OrderManagementCommon):
         order = self._confirmed_order()
         picking = order.picking_ids.with_user(self.logistics)
         picking.signed_by = "Li Na"
-        with self.assertRaisesRegex(UserError, "not been shipped"):
+        with self.assertRaisesRegex(
+            UserError, "cannot become Signed: it is not shipped"
+        ):
             picking.action_confirm_signature()
 
         self._ship(order)

@@ -152,7 +152,26 @@ def load_demo_orders(env, directory, limit=500):
         # A demo has no SMS account: skip the "text the customer?" question.
         pickings.with_context(skip_sms=True).button_validate()
 
+    # Every other shipment still on the road is reported in transit; one of
+    # them is late, and its customer has been told.
+    on_the_road = steps["shipped"].picking_ids.filtered(lambda p: p.state == "done")
+    on_the_road[::2].with_user(logistics).action_mark_in_transit()
+    late = steps["shipped"][:1]
+    if late:
+        env["order.incident"].with_user(logistics).create(
+            {
+                "order_id": late.id,
+                "picking_id": late.picking_ids[:1].id,
+                "incident_type": "delay",
+                "description": "The truck is held at the regional hub by the weather.",
+                "handling": "Customer called; new delivery day agreed.",
+                "responsible_id": logistics.id,
+                "deadline": fields.Date.today() + timedelta(days=2),
+            }
+        )
+
     signed = shipped - steps["shipped"]
+    signed[::2].picking_ids.with_user(logistics).action_mark_delivered()
     for order in signed:
         pickings = order.picking_ids.with_user(logistics)
         pickings.write({"signed_by": order.partner_id.name})
