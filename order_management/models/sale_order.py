@@ -1059,6 +1059,8 @@ class SaleOrder(models.Model):
             ("invoice", self.env._("Invoiced"), ""),
             ("pay", self.env._("Paid"), ""),
         ]
+        # A signature is a delivery, whether or not it was reported before.
+        reached.setdefault("deliver", reached.get("sign"))
         approved = self.review_state == "approved" or self.state == "sale"
         timeline = []
         for event, label, detail in steps:

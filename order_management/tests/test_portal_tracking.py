@@ -96,6 +96,14 @@ class TestPortalTracking(HttpCase):
         self.assertIn("SF Express, tracking number SF123456789012", page)
         self.assertIn("https://track.example/?no=SF123456789012", page)
         self.assertIn("In transit", page)
+        self.assertEqual(page.count("fa-check-circle"), 5)  # received .. in transit
+
+        # Signed without a delivery reported first: delivered all the same.
+        picking = self.order.picking_ids.with_user(self.logistics)
+        picking.write({"signed_by": "Pat"})
+        picking.action_confirm_signature()
+        steps = {step["label"]: step["date"] for step in self.order._portal_timeline()}
+        self.assertTrue(steps["Delivered"] and steps["Signed for"])
 
     def test_02_customer_reports_an_incident_with_a_photo(self):
         """The report becomes an incident with its photo and a to-do."""
