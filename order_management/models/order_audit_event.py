@@ -1,5 +1,19 @@
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ..tools.audit_chain import CHAINED_FIELDS, event_hash, first_broken_link
+
+_logger = logging.getLogger(__name__)
+
+# Appends to the chain take this transaction-level lock, so that two
+# transactions never chain their events to the same previous one.
+CHAIN_LOCK = 4_211_865_101
+
+# Events read at a time by the verification.
+VERIFY_BATCH = 5000
 
 EVENTS = [
     ("submit", "Submitted for review"),
@@ -58,6 +72,33 @@ class OrderAuditEvent(models.Model):
     from_state = fields.Char(string="From", readonly=True)
     to_state = fields.Char(string="To", readonly=True)
     note = fields.Text(readonly=True)
+    previous_hash = fields.Char(readonly=True)
+    hash = fields.Char(readonly=True)
+
+    def init(self):
+        # The database itself refuses to change or remove an event, whoever
+        # asks, the Odoo superuser included. A new field with a default would
+        # need its value written into existing rows: give new fields none.
+        self.env.cr.execute(
+            """
+            CREATE OR REPLACE FUNCTION order_audit_event_refuse_change()
+            RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'order audit events are append-only: % refused',
+                    TG_OP USING ERRCODE = 'insufficient_privilege';
+            END $$;
+            DROP TRIGGER IF EXISTS order_audit_event_append_only
+                ON order_audit_event;
+            CREATE TRIGGER order_audit_event_append_only
+                BEFORE UPDATE OR DELETE ON order_audit_event
+                FOR EACH ROW EXECUTE FUNCTION order_audit_event_refuse_change();
+            DROP TRIGGER IF EXISTS order_audit_event_no_truncate
+                ON order_audit_event;
+            CREATE TRIGGER order_audit_event_no_truncate
+                BEFORE TRUNCATE ON order_audit_event
+                FOR EACH STATEMENT EXECUTE FUNCTION order_audit_event_refuse_change();
+            """
+        )
 
     # -------------------------------------------------------------- CRUD --
 
@@ -98,5 +139,98 @@ class OrderAuditEvent(models.Model):
             }
             for order in orders
         ]
+        self._chain(vals_list)
         # Events are written by whoever acts; reading them is what rights guard.
         return self.sudo().create(vals_list)
+
+    @api.model
+    def _chain(self, vals_list):
+        """Give each new event the hash of the one before it, and its own."""
+        if not vals_list:
+            return
+        cr = self.env.cr
+        cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", CHAIN_LOCK))
+        cr.execute(
+            "SELECT hash FROM order_audit_event "
+            "WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+        )
+        row = cr.fetchone()
+        previous = row[0] if row else ""
+        for vals in vals_list:
+            vals["previous_hash"] = previous
+            vals["hash"] = previous = event_hash(vals, previous)
+
+    # -------------------------------------------------------- verification --
+
+    @api.model
+    def _verify_chain(self):
+        """Walk the whole chain; return the first broken event, or an empty set.
+
+        Events written before the chain existed (no hash) are left out.
+        """
+        cr = self.env.cr
+        self.flush_model()
+        columns = SQL(", ").join(SQL.identifier(name) for name in CHAINED_FIELDS)
+        last_id, last_hash = 0, None
+        while True:
+            cr.execute(
+                SQL(
+                    "SELECT id, %s, previous_hash, hash FROM order_audit_event "
+                    "WHERE hash IS NOT NULL AND id > %s ORDER BY id LIMIT %s",
+                    columns,
+                    last_id,
+                    VERIFY_BATCH,
+                )
+            )
+            rows = cr.fetchall()
+            if not rows:
+                return self.browse()
+            chain = [
+                (row[0], dict(zip(CHAINED_FIELDS, row[1:-2], strict=True)), *row[-2:])
+                for row in rows
+            ]
+            if last_hash is not None and chain[0][2] != last_hash:
+                return self.browse(chain[0][0])
+            broken = first_broken_link(chain)
+            if broken:
+                return self.browse(broken)
+            last_id, last_hash = chain[-1][0], chain[-1][3]
+
+    @api.model
+    def _cron_verify_chain(self):
+        broken = self._verify_chain()
+        if broken:
+            _logger.error(
+                "order audit chain broken at event %s: it or an earlier one was "
+                "changed outside Odoo",
+                broken.id,
+            )
+        else:
+            _logger.info("order audit chain verified")
+        return broken
+
+    @api.model
+    def action_verify_chain(self):
+        """Verify the chain now and say what was found."""
+        broken = self._cron_verify_chain()
+        message = (
+            self.env._(
+                "The history was changed outside Odoo: the chain breaks at event "
+                "%(event)s (%(order)s, %(when)s).",
+                event=broken.id,
+                order=broken.order_id.display_name,
+                when=broken.timestamp,
+            )
+            if broken
+            else self.env._("The whole order history is intact.")
+        )
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Order history verification"),
+                "message": message,
+                "type": "danger" if broken else "success",
+                "sticky": bool(broken),
+            },
+        }

@@ -5,11 +5,11 @@ from .common import OrderManagementCommon
 # Queries to submit a corrected order again: the clerk's to-do marked done
 # (Odoo posts it in the chatter), every automatic check (one query each for the
 # exact duplicates and the similar orders), the review round, the reviewer's
-# to-do (without its e-mail) and the history event.
+# to-do (without its e-mail) and the history event with its link to the chain.
 SUBMIT_QUERIES = 78
 # Queries to approve one order: lock, decision, fingerprint, the reviewer's
-# to-do removed, history event.
-APPROVE_QUERIES = 16
+# to-do removed, history event (chain lock, previous hash, insert).
+APPROVE_QUERIES = 18
 
 
 @tagged("post_install", "-at_install")

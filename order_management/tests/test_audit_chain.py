@@ -1,0 +1,76 @@
+import psycopg2
+
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.order_management.tools.audit_chain import event_hash
+
+from .common import OrderManagementCommon
+
+
+@tagged("post_install", "-at_install")
+class TestAuditChain(OrderManagementCommon):
+    """The order history is chained, and the database keeps it append-only."""
+
+    def _history(self):
+        order = self._confirmed_order()
+        self._ship(order)
+        return order.audit_event_ids.sorted("id")
+
+    def test_01_each_event_is_chained_to_the_one_before(self):
+        """Every event's hash covers its content and its predecessor's hash."""
+        events = self._history()
+        self.assertGreaterEqual(len(events), 4)
+        for previous, event in zip(events, events[1:], strict=False):
+            self.assertEqual(event.previous_hash, previous.hash)
+        last = events[-1]
+        values = {name: last[name] for name in ("event", "stage", "to_state")}
+        values.update(
+            timestamp=last.timestamp,
+            user_id=last.user_id.id,
+            order_id=last.order_id.id,
+            from_state=last.from_state,
+            note=last.note,
+        )
+        self.assertEqual(last.hash, event_hash(values, last.previous_hash))
+        self.assertFalse(self.env["order.audit.event"]._verify_chain())
+
+    @mute_logger("odoo.sql_db")
+    def test_02_database_refuses_update_delete_truncate(self):
+        """Even as the table's owner, through plain SQL, nothing changes."""
+        event = self._history()[-1]
+        for statement in (
+            "UPDATE order_audit_event SET note = 'edited' WHERE id = %s",
+            "DELETE FROM order_audit_event WHERE id = %s",
+            "TRUNCATE order_audit_event CASCADE",
+        ):
+            with self.subTest(statement=statement.split()[0]):
+                with self.assertRaisesRegex(psycopg2.Error, "append-only"):
+                    with self.env.cr.savepoint():
+                        self.env.cr.execute(statement, [event.id])
+        self.assertTrue(event.exists())
+
+    @mute_logger("odoo.addons.order_management.models.order_audit_event")
+    def test_03_a_row_changed_behind_the_triggers_is_found(self):
+        """Someone disables the guard and edits a past event: the daily
+        verification names that event."""
+        events = self._history()
+        tampered = events[1]
+        cr = self.env.cr
+        cr.execute("ALTER TABLE order_audit_event DISABLE TRIGGER USER")
+        cr.execute(
+            "UPDATE order_audit_event SET to_state = 'approved!' WHERE id = %s",
+            [tampered.id],
+        )
+        cr.execute("ALTER TABLE order_audit_event ENABLE TRIGGER USER")
+        self.env["order.audit.event"].invalidate_model()
+
+        self.assertEqual(self.env["order.audit.event"]._cron_verify_chain(), tampered)
+        action = self.env["order.audit.event"].action_verify_chain()
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn(str(tampered.id), action["params"]["message"])
+
+    def test_04_an_intact_history_is_reported_intact(self):
+        self._history()
+        action = self.env["order.audit.event"].action_verify_chain()
+        self.assertEqual(action["params"]["type"], "success")
