@@ -8,9 +8,9 @@ from ..tools.audit_chain import CHAINED_FIELDS, event_hash, first_broken_link
 
 _logger = logging.getLogger(__name__)
 
-# Appends to the chain take this transaction-level lock, so that two
-# transactions never chain their events to the same previous one.
-CHAIN_LOCK = 4_211_865_101
+# Appends to an order's chain take a transaction-level lock on (this, order
+# id), so that two transactions never chain to the same previous event.
+CHAIN_LOCK = 421_186_510
 
 # Events read at a time by the verification.
 VERIFY_BATCH = 5000
@@ -145,39 +145,60 @@ class OrderAuditEvent(models.Model):
 
     @api.model
     def _chain(self, vals_list):
-        """Give each new event the hash of the one before it, and its own."""
+        """Give each new event the hash of its order's previous event, and its own.
+
+        Two queries whatever the number of orders: lock their chains, then
+        read the hash each of them ends on.
+        """
         if not vals_list:
             return
         cr = self.env.cr
-        cr.execute(SQL("SELECT pg_advisory_xact_lock(%s)", CHAIN_LOCK))
+        keys = sorted({vals["order_id"] or 0 for vals in vals_list})
+        # In key order: two transactions locking several chains cannot deadlock.
         cr.execute(
-            "SELECT hash FROM order_audit_event "
-            "WHERE hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+            SQL(
+                "SELECT pg_advisory_xact_lock(%s, key) "
+                "FROM unnest(%s::int[]) AS key ORDER BY key",
+                CHAIN_LOCK,
+                keys,
+            )
         )
-        row = cr.fetchone()
-        previous = row[0] if row else ""
+        cr.execute(
+            SQL(
+                "SELECT DISTINCT ON (COALESCE(order_id, 0)) "
+                "COALESCE(order_id, 0), hash FROM order_audit_event "
+                "WHERE COALESCE(order_id, 0) = ANY(%s) AND hash IS NOT NULL "
+                "ORDER BY COALESCE(order_id, 0), id DESC",
+                keys,
+            )
+        )
+        last = dict(cr.fetchall())
         for vals in vals_list:
-            vals["previous_hash"] = previous
-            vals["hash"] = previous = event_hash(vals, previous)
+            key = vals["order_id"] or 0
+            vals["previous_hash"] = last.get(key, "")
+            vals["hash"] = last[key] = event_hash(vals, vals["previous_hash"])
 
     # -------------------------------------------------------- verification --
 
     @api.model
     def _verify_chain(self):
-        """Walk the whole chain; return the first broken event, or an empty set.
+        """Walk every order's chain; return the first broken event, or nothing.
 
-        Events written before the chain existed (no hash) are left out.
+        Events written before the chains existed (no hash) are left out.
         """
         cr = self.env.cr
         self.flush_model()
         columns = SQL(", ").join(SQL.identifier(name) for name in CHAINED_FIELDS)
-        last_id, last_hash = 0, None
+        chain, last_hash, last_id = None, "", 0
         while True:
             cr.execute(
                 SQL(
-                    "SELECT id, %s, previous_hash, hash FROM order_audit_event "
-                    "WHERE hash IS NOT NULL AND id > %s ORDER BY id LIMIT %s",
+                    "SELECT id, COALESCE(order_id, 0), %s, previous_hash, hash "
+                    "FROM order_audit_event "
+                    "WHERE hash IS NOT NULL AND (COALESCE(order_id, 0), id) > (%s, %s) "
+                    "ORDER BY COALESCE(order_id, 0), id LIMIT %s",
                     columns,
+                    chain or 0,
                     last_id,
                     VERIFY_BATCH,
                 )
@@ -185,16 +206,15 @@ class OrderAuditEvent(models.Model):
             rows = cr.fetchall()
             if not rows:
                 return self.browse()
-            chain = [
-                (row[0], dict(zip(CHAINED_FIELDS, row[1:-2], strict=True)), *row[-2:])
+            walk = [
+                (row[0], row[1], dict(zip(CHAINED_FIELDS, row[2:-2], strict=True)))
+                + tuple(row[-2:])
                 for row in rows
             ]
-            if last_hash is not None and chain[0][2] != last_hash:
-                return self.browse(chain[0][0])
-            broken = first_broken_link(chain)
+            broken, chain, last_hash = first_broken_link(walk, chain, last_hash)
             if broken:
                 return self.browse(broken)
-            last_id, last_hash = chain[-1][0], chain[-1][3]
+            last_id = walk[-1][0]
 
     @api.model
     def _cron_verify_chain(self):

@@ -10,7 +10,7 @@ from .common import OrderManagementCommon
 
 @tagged("post_install", "-at_install")
 class TestAuditChain(OrderManagementCommon):
-    """The order history is chained, and the database keeps it append-only."""
+    """Each order's history is chained; the database keeps it append-only."""
 
     def _history(self):
         order = self._confirmed_order()
@@ -69,6 +69,22 @@ class TestAuditChain(OrderManagementCommon):
         action = self.env["order.audit.event"].action_verify_chain()
         self.assertEqual(action["params"]["type"], "danger")
         self.assertIn(str(tampered.id), action["params"]["message"])
+
+    @mute_logger("odoo.addons.order_management.models.order_audit_event")
+    def test_05_a_removed_event_breaks_its_order_chain_only(self):
+        """Each order has its own chain, starting from nothing: removing an
+        event is found at the next one of the same order."""
+        events = self._history()
+        other = self._history()
+        self.assertEqual(events[0].previous_hash, "")
+        self.assertEqual(other[0].previous_hash, "")
+        cr = self.env.cr
+        cr.execute("ALTER TABLE order_audit_event DISABLE TRIGGER USER")
+        cr.execute("DELETE FROM order_audit_event WHERE id = %s", [other[1].id])
+        cr.execute("ALTER TABLE order_audit_event ENABLE TRIGGER USER")
+        self.env["order.audit.event"].invalidate_model()
+
+        self.assertEqual(self.env["order.audit.event"]._verify_chain(), other[2])
 
     def test_04_an_intact_history_is_reported_intact(self):
         self._history()

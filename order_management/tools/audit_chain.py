@@ -1,7 +1,10 @@
-"""The hash chain that makes the order history tamper-evident.
+"""The hash chains that make the order history tamper-evident.
 
-Each event's hash covers its content and the hash of the event before it, so
-changing, removing or inserting an event anywhere breaks every link after it.
+Each order's events form a chain: an event's hash covers its content and the
+hash of the order's event before it (the first one follows ""), so changing,
+removing or inserting an event breaks the links after it. One chain per order
+rather than one for everything: appending locks only the orders concerned, and
+a long import does not make every other user wait for its commit.
 Plain functions: the model feeds them values, the tests feed them dicts.
 """
 
@@ -33,22 +36,24 @@ def event_hash(values, previous_hash):
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def first_broken_link(rows):
-    """Walk ``rows`` in chain order and return the id of the first bad one.
+def first_broken_link(rows, chain=None, last_hash=""):
+    """Walk ``rows`` and return the id of the first event that does not hold.
 
-    :param rows: iterable of (id, values dict, previous_hash, hash), oldest
-        first, as stored
-    :return: the id of the first event whose link or hash does not hold, or
-        None when the whole chain holds
+    :param rows: iterable of (id, chain key, values dict, previous_hash, hash)
+        sorted by chain key, then oldest first, as stored
+    :param chain: the chain key the walk starts in (when resuming a walk)
+    :param last_hash: the hash that chain ended on so far
+    :return: (id of the first broken event or None, last chain key, last hash)
     """
-    expected_previous = None
-    for event_id, values, previous_hash, stored_hash in rows:
-        if expected_previous is not None and previous_hash != expected_previous:
-            return event_id
+    for event_id, key, values, previous_hash, stored_hash in rows:
+        if key != chain:
+            chain, last_hash = key, ""
+        if (previous_hash or "") != last_hash:
+            return event_id, chain, last_hash
         if event_hash(values, previous_hash) != stored_hash:
-            return event_id
-        expected_previous = stored_hash
-    return None
+            return event_id, chain, last_hash
+        last_hash = stored_hash
+    return None, chain, last_hash
 
 
 def _canonical(value):
