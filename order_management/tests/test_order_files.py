@@ -679,3 +679,19 @@ class TestTpchReader(TestCase):
             [("nation.tbl", 1, "n_name"), ("orders.tbl", 4, "o_custkey")],
         )
         self.assertEqual(len(orders), 3)
+
+
+class TestHeaderColumns(TestCase):
+    def test_two_cells_for_one_column_are_refused(self):
+        """客户编号 and 客户代码 both mean customer_ref: the file is refused."""
+        content = (
+            "order_ref,客户编号,客户代码,customer_name,delivery_date,product_code,"
+            "quantity,unit_price\n"
+            "PO-1,C-1,C-2,Delta,2031-05-02,B-1,1,2\n"
+        ).encode()
+        orders, errors = read_order_file("twice.csv", content)
+        self.assertEqual(orders, [])
+        self.assertEqual(
+            [(error.row, error.field, error.reason) for error in errors],
+            [(1, "customer_ref", "two columns are read as this one")],
+        )

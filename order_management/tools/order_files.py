@@ -783,7 +783,14 @@ def _check_header(filename, header, errors):
     ]
     for name in missing:
         errors.append(RowError(filename, 1, name, "this column is missing"))
-    return not missing
+    # Two cells read as one column (客户编号 and 客户代码, say): which one
+    # holds the value is a guess, so neither is taken.
+    twice = sorted(
+        {name for name in header if name in COLUMNS and header.count(name) > 1}
+    )
+    for name in twice:
+        errors.append(RowError(filename, 1, name, "two columns are read as this one"))
+    return not missing and not twice
 
 
 def detect_encoding(content):
