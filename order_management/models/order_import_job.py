@@ -5,7 +5,7 @@ import logging
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 
 from ..tools.order_files import ENCODINGS, preview_order_file, read_order_file
@@ -21,6 +21,22 @@ PREVIEW_ROWS = 5
 
 # Orders created between two progress reports of a background import.
 PROGRESS_EVERY = 200
+
+# Written by checking and importing only, never by a form or RPC.
+PROTECTED_FIELDS = {
+    "state",
+    "preview",
+    "order_count",
+    "valid_order_count",
+    "error_count",
+    "done_count",
+    "error_report",
+    "error_report_name",
+    "message",
+    "order_ids",
+    "started_at",
+    "finished_at",
+}
 
 
 class OrderImportJob(models.Model):
@@ -90,11 +106,33 @@ class OrderImportJob(models.Model):
             else:
                 job.progress = 0.0
 
-    @api.onchange("file", "encoding", "mode")
-    def _onchange_file(self):
-        # Another file or other options: what was checked no longer holds.
-        if self.state == "checked":
-            self.state = "draft"
+    # -------------------------------------------------------------- CRUD --
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_protected_fields(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_protected_fields(vals)
+        if not self.env.su and {"file", "name", "encoding", "mode"} & set(vals):
+            self._check_can_change()
+            # Another file or other options: what was checked no longer holds.
+            vals = dict(vals, state="draft")
+            return super(OrderImportJob, self.sudo()).write(vals)
+        return super().write(vals)
+
+    def _check_protected_fields(self, vals):
+        protected = PROTECTED_FIELDS.intersection(vals)
+        if protected and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "The fields %(fields)s are set by checking and importing the "
+                    "file, not typed in.",
+                    fields=", ".join(sorted(protected)),
+                )
+            )
 
     # ------------------------------------------------------------- actions --
 
@@ -108,7 +146,7 @@ class OrderImportJob(models.Model):
         preview = preview_order_file(
             self.name, content, encoding=encoding, limit=PREVIEW_ROWS
         )
-        self.write(
+        self.sudo().write(
             {
                 "state": "checked",
                 "preview": self._preview_html(preview),
@@ -141,7 +179,7 @@ class OrderImportJob(models.Model):
                 self.env._("%(file)s holds no valid order.", file=self.name)
             )
         if self.valid_order_count > BACKGROUND_ORDERS:
-            self.state = "queued"
+            self.sudo().state = "queued"
             self.env.ref("order_management.ir_cron_order_import")._trigger()
             return self._reopen()
         self._run()
@@ -212,7 +250,7 @@ class OrderImportJob(models.Model):
         return created
 
     def _finish(self, state, orders=None, message=False):
-        self.write(
+        self.sudo().write(
             {
                 "state": state,
                 "done_count": len(orders or []),

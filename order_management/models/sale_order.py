@@ -1125,7 +1125,7 @@ class SaleOrder(models.Model):
         raise AccessError(
             self.env._(
                 "Only the %(role)s role may do this.",
-                role=self.env.ref(group_xmlids[0]).name,
+                role=self.env.ref(group_xmlids[0]).full_name,
             )
         )
 

@@ -4,7 +4,7 @@ from unittest.mock import patch
 
 import openpyxl
 
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.order_management.models import order_import_job, order_importer
@@ -231,3 +231,27 @@ class TestOrderImportJob(OrderManagementCommon):
             .with_user(self.manager)
             .search([("id", "=", job.id)])
         )
+
+    def test_10_results_are_not_typed_in(self):
+        """Over RPC a clerk can neither plant HTML in the preview, mark a job
+        done nor attach orders to it; a new file asks for a new check."""
+        job = self._job(csv_file(*order_rows(2)))
+        job.action_check()
+        for vals in (
+            {"preview": "<img src=x onerror=alert(1)>"},
+            {"state": "checked", "error_count": 0},
+            {"order_ids": [(6, 0, self.env["sale.order"].search([], limit=2).ids)]},
+        ):
+            with self.subTest(vals=list(vals)), self.assertRaises(AccessError):
+                job.write(vals)
+        with self.assertRaises(AccessError):
+            self.env["order.import.job"].with_user(self.clerk).create(
+                {"name": "x.csv", "file": job.file, "state": "done"}
+            )
+
+        job.write({"file": base64.b64encode(csv_file(*order_rows(3)))})
+        self.assertEqual(job.state, "draft")
+        job.action_import()
+        self.assertEqual(len(job.order_ids), 3)
+        with self.assertRaisesRegex(UserError, "already imported"):
+            job.write({"mode": "valid"})
