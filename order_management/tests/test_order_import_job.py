@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from odoo.addons.order_management.models import order_import_job, order_importer
 
 from .common import OrderManagementCommon
-from .test_order_files import HEADER, csv_file
+from .test_order_files import HEADER, csv_file, xlsx_file
 
 
 def order_rows(count, start=1):
@@ -24,15 +24,6 @@ def order_rows(count, start=1):
         f"OM-BRACKET,,{number * 10},12.5,,"
         for number in range(start, start + count)
     ]
-
-
-def workbook(rows):
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    stream = io.BytesIO()
-    book.save(stream)
-    return stream.getvalue()
 
 
 def read_workbook(content):
@@ -145,7 +136,7 @@ class TestOrderImportJob(OrderManagementCommon):
         first, second = (row.split(",") for row in order_rows(2))
         first[2] = '=HYPERLINK("http://example.com","Harbour Ltd")'
         second[10] = "=1+1"
-        job = self._job(workbook([header, first, second]), name="f.xlsx", mode="valid")
+        job = self._job(xlsx_file(header, first, second), name="f.xlsx", mode="valid")
 
         job.action_import()
 
