@@ -1,7 +1,9 @@
+import json
 import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request
 from odoo.tools import SQL
 
 from ..tools.audit_chain import CHAINED_FIELDS, event_hash, first_broken_link
@@ -11,6 +13,9 @@ _logger = logging.getLogger(__name__)
 # Appends to an order's chain take a transaction-level lock on (this, order
 # id), so that two transactions never chain to the same previous event.
 CHAIN_LOCK = 421_186_510
+
+# Longest user agent kept: beyond it, browsers' strings carry nothing useful.
+USER_AGENT_SIZE = 512
 
 # Events read at a time by the verification.
 VERIFY_BATCH = 5000
@@ -37,6 +42,11 @@ EVENTS = [
     ("invoice", "Invoiced"),
     ("pay", "Paid"),
     ("complete", "Completed"),
+    ("login", "Logged in"),
+    ("login_failed", "Login refused"),
+    ("logout", "Logged out"),
+    ("change", "Data changed"),
+    ("handover", "Work handed over"),
 ]
 
 STAGES = [
@@ -45,6 +55,8 @@ STAGES = [
     ("shipment", "Shipment"),
     ("incident", "Incident"),
     ("completion", "Completion"),
+    ("access", "Access"),
+    ("data", "Data"),
 ]
 
 
@@ -72,6 +84,15 @@ class OrderAuditEvent(models.Model):
     from_state = fields.Char(string="From", readonly=True)
     to_state = fields.Char(string="To", readonly=True)
     note = fields.Text(readonly=True)
+    # What an event that is not an order transition is about.
+    res_model = fields.Char(string="Model", readonly=True, index=True)
+    res_id = fields.Integer(string="Record", readonly=True)
+    # Access events: the login typed (also when no user has it), and where from.
+    login = fields.Char(readonly=True)
+    ip_address = fields.Char(string="IP Address", readonly=True)
+    user_agent = fields.Char(readonly=True)
+    # Data changes: {field name: [old value, new value]} as JSON.
+    changes = fields.Text(readonly=True)
     previous_hash = fields.Char(readonly=True)
     hash = fields.Char(readonly=True)
 
@@ -144,6 +165,50 @@ class OrderAuditEvent(models.Model):
         return self.sudo().create(vals_list)
 
     @api.model
+    def _record_events(self, vals_list):
+        """Write events that are not order transitions, in a single batch.
+
+        The writer of access events (logins, handovers) and data changes. Each
+        values dict holds ``event`` and ``stage`` and any of ``order_id``,
+        ``res_model``, ``res_id``, ``login``, ``ip_address``, ``user_agent``,
+        ``changes`` (a dict, stored as JSON) and ``note``. The time and the
+        acting user are filled in, and the address and browser of the HTTP
+        request being served, if any, when not given.
+
+        :return: the created events
+        """
+        if not vals_list:
+            return self.browse()
+        now = fields.Datetime.now()
+        ip_address, user_agent = self._request_origin()
+        events = []
+        for vals in vals_list:
+            vals = dict(vals)
+            vals.setdefault("timestamp", now)
+            vals.setdefault("user_id", self.env.uid)
+            vals.setdefault("ip_address", ip_address)
+            vals.setdefault("user_agent", user_agent)
+            if isinstance(vals.get("changes"), dict):
+                vals["changes"] = json.dumps(
+                    vals["changes"], sort_keys=True, default=str, ensure_ascii=False
+                )
+            events.append(vals)
+        self._chain(events)
+        return self.sudo().create(events)
+
+    @api.model
+    def _request_origin(self):
+        """Return (IP address, user agent) of the HTTP request being served."""
+        req = request
+        if not req or not getattr(req, "httprequest", None):
+            return False, False
+        agent = req.httprequest.user_agent
+        return (
+            req.httprequest.remote_addr or False,
+            (agent.string if agent else "")[:USER_AGENT_SIZE] or False,
+        )
+
+    @api.model
     def _chain(self, vals_list):
         """Give each new event the hash of its order's previous event, and its own.
 
@@ -153,7 +218,7 @@ class OrderAuditEvent(models.Model):
         if not vals_list:
             return
         cr = self.env.cr
-        keys = sorted({vals["order_id"] or 0 for vals in vals_list})
+        keys = sorted({vals.get("order_id") or 0 for vals in vals_list})
         # In key order: two transactions locking several chains cannot deadlock.
         cr.execute(
             SQL(
@@ -174,7 +239,7 @@ class OrderAuditEvent(models.Model):
         )
         last = dict(cr.fetchall())
         for vals in vals_list:
-            key = vals["order_id"] or 0
+            key = vals.get("order_id") or 0
             vals["previous_hash"] = last.get(key, "")
             vals["hash"] = last[key] = event_hash(vals, vals["previous_hash"])
 

@@ -90,3 +90,34 @@ class TestAuditChain(OrderManagementCommon):
         self._history()
         action = self.env["order.audit.event"].action_verify_chain()
         self.assertEqual(action["params"]["type"], "success")
+
+    def test_06_events_beside_orders_share_one_chain(self):
+        """Access and data events chain together, and their changes are hashed."""
+        Event = self.env["order.audit.event"]
+        first, second = Event._record_events(
+            [
+                {"event": "login_failed", "stage": "access", "login": "nobody"},
+                {
+                    "event": "change",
+                    "stage": "data",
+                    "res_model": "res.partner",
+                    "res_id": self.customer.id,
+                    "changes": {"credit_limit": [0.0, 500.0]},
+                },
+            ]
+        )
+        self.assertEqual(second.previous_hash, first.hash)
+        self.assertEqual(first.login, "nobody")
+        self.assertEqual(second.changes, '{"credit_limit": [0.0, 500.0]}')
+        self.assertFalse(Event._verify_chain())
+
+        # A change rewritten behind the triggers is found like any other.
+        cr = self.env.cr
+        cr.execute("ALTER TABLE order_audit_event DISABLE TRIGGER USER")
+        cr.execute(
+            "UPDATE order_audit_event SET changes = %s WHERE id = %s",
+            ['{"credit_limit": [0.0, 50000.0]}', second.id],
+        )
+        cr.execute("ALTER TABLE order_audit_event ENABLE TRIGGER USER")
+        Event.invalidate_model()
+        self.assertEqual(Event._verify_chain(), second)

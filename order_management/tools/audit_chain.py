@@ -21,6 +21,12 @@ CHAINED_FIELDS = (
     "from_state",
     "to_state",
     "note",
+    "res_model",
+    "res_id",
+    "login",
+    "ip_address",
+    "user_agent",
+    "changes",
 )
 
 
