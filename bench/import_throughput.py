@@ -45,27 +45,25 @@ usage: .om/venv/bin/python bench/import_throughput.py [--lines 10000]
 import argparse
 import csv
 import hashlib
-import importlib.util
 import io
 import logging
 import multiprocessing
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
 from collections import Counter
 from datetime import date, timedelta
-from pathlib import Path
+
+from common import PLAIN_MODULES, REPO, create_database, drop_database, load_reader
 
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.tools import config
 
-REPO = Path(__file__).resolve().parent.parent
-MODULES = "sale_management,sale_stock,stock_delivery,order_management"
+MODULES = PLAIN_MODULES + ",order_management"
 DATABASE = "om_bench_import"
 WARM_UP_ORDERS = 5
 
@@ -94,49 +92,6 @@ ODOO_OPTIONS = {
 }
 
 _logger = logging.getLogger("import_throughput")
-
-
-def load_reader():
-    """Import the addon's pure TPC-H reader without loading the addon."""
-    path = REPO / "order_management" / "tools" / "order_files.py"
-    spec = importlib.util.spec_from_file_location("order_files", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def run_quietly(command):
-    """Run a command; show what it wrote only when it fails."""
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode:
-        raise RuntimeError(
-            f"{' '.join(command)} failed ({done.returncode}):\n"
-            f"{done.stdout}{done.stderr}"
-        )
-
-
-def create_database(conf, name, modules):
-    run_quietly(
-        [
-            sys.executable,
-            str(Path(odoo.__file__).parent.parent / "odoo-bin"),
-            "-c",
-            conf,
-            "-d",
-            name,
-            "-i",
-            modules,
-            "--without-demo=all",
-            "--stop-after-init",
-            "--log-level=warn",
-        ]
-    )
-
-
-def drop_database(conf, name):
-    run_quietly(
-        [sys.executable, str(REPO / "scripts" / "dbctl.py"), conf, "drop", name]
-    )
 
 
 # ------------------------------------------------------------------ data --
