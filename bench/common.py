@@ -5,6 +5,7 @@ TPC-H data with the addon's pure reader (without loading the addon), and
 measures stages that start from a cold ORM cache, as a new request would.
 """
 
+import contextlib
 import importlib.util
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -191,16 +193,21 @@ class Stage:
         )
 
 
-def run_lifecycle(dbname, orders, with_addon):
+def run_lifecycle(dbname, orders, with_addon, patches=None, count=None):
     """Enter, confirm, ship and invoice ``orders`` in ``dbname``, then roll back.
 
     With the addon, confirmation includes the review: two order managers
     approve (large orders need a second, different reviewer).
 
-    :return: [(seconds, queries)] per stage of ``LIFECYCLE_STAGES``
+    :param dict patches: {model name: {method name: replacement}}, set on
+        the registry's classes for the measured stages only
+    :param count: called with the environment after the stages, before the
+        roll back, to count what they wrote
+    :return: ([(seconds, queries)] per stage of ``LIFECYCLE_STAGES``, what
+        ``count`` returned)
     """
     registry = odoo.modules.registry.Registry(dbname)
-    with registry.cursor() as cr:
+    with registry.cursor() as cr, contextlib.ExitStack() as patched:
         env = api.Environment(cr, SUPERUSER_ID, {"tracking_disable": True})
         partners, products, carrier = master_data(env, orders)
         vals_list = order_vals(orders, partners, products)
@@ -253,6 +260,10 @@ def run_lifecycle(dbname, orders, with_addon):
                 moves = created[start : start + BATCH]._create_invoices(grouped=True)
                 moves.action_post()
 
+        for model, methods in (patches or {}).items():
+            for name, replacement in methods.items():
+                patched.enter_context(patch.object(type(env[model]), name, replacement))
+
         stage.measure("enter", enter)
         if with_addon:
             held = created.filtered(lambda o: o.review_state != "waiting")
@@ -261,8 +272,9 @@ def run_lifecycle(dbname, orders, with_addon):
         stage.measure("ship", ship)
         stage.measure("invoice", invoice)
         assert set(created.mapped("state")) == {"sale"}
+        counted = count(env) if count else None
         cr.rollback()
-    return list(stage.results.values())
+    return list(stage.results.values()), counted
 
 
 def fastest(runs):

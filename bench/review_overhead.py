@@ -56,8 +56,8 @@ def main(argv):
 
     plain_runs, addon_runs = [], []
     for _run in range(args.repeat):
-        plain_runs.append(run_lifecycle(plain_db, orders, with_addon=False))
-        addon_runs.append(run_lifecycle(addon_db, orders, with_addon=True))
+        plain_runs.append(run_lifecycle(plain_db, orders, with_addon=False)[0])
+        addon_runs.append(run_lifecycle(addon_db, orders, with_addon=True)[0])
     plain, addon = fastest(plain_runs), fastest(addon_runs)
     names = LIFECYCLE_STAGES
 
