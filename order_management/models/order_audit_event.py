@@ -100,11 +100,20 @@ class OrderAuditEvent(models.Model):
         # The database itself refuses to change or remove an event, whoever
         # asks, the Odoo superuser included. A new field with a default would
         # need its value written into existing rows: give new fields none.
+        # The one exception: the archiver deleting the rows its archive, made
+        # in the same transaction, covers (see order.audit.archive).
         self.env.cr.execute(
             """
             CREATE OR REPLACE FUNCTION order_audit_event_refuse_change()
             RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    IF order_audit_archive_covers(
+                        OLD.id, COALESCE(OLD.order_id, 0), OLD.timestamp
+                    ) THEN
+                        RETURN OLD;
+                    END IF;
+                END IF;
                 RAISE EXCEPTION 'order audit events are append-only: % refused',
                     TG_OP USING ERRCODE = 'insufficient_privilege';
             END $$;
@@ -213,7 +222,8 @@ class OrderAuditEvent(models.Model):
         """Give each new event the hash of its order's previous event, and its own.
 
         Two queries whatever the number of orders: lock their chains, then
-        read the hash each of them ends on.
+        read the hash each of them ends on: its last event's, or when all its
+        events were archived, the head its latest archive kept.
         """
         if not vals_list:
             return
@@ -230,14 +240,21 @@ class OrderAuditEvent(models.Model):
         )
         cr.execute(
             SQL(
-                "SELECT DISTINCT ON (COALESCE(order_id, 0)) "
-                "COALESCE(order_id, 0), hash FROM order_audit_event "
+                "(SELECT DISTINCT ON (COALESCE(order_id, 0)) "
+                "COALESCE(order_id, 0), hash, TRUE FROM order_audit_event "
                 "WHERE COALESCE(order_id, 0) = ANY(%s) AND hash IS NOT NULL "
-                "ORDER BY COALESCE(order_id, 0), id DESC",
+                "ORDER BY COALESCE(order_id, 0), id DESC) "
+                "UNION ALL (SELECT DISTINCT ON (chain_key) chain_key, hash, FALSE "
+                "FROM order_audit_archive_head WHERE chain_key = ANY(%s) "
+                "ORDER BY chain_key, archive_id DESC)",
+                keys,
                 keys,
             )
         )
-        last = dict(cr.fetchall())
+        last = {}
+        for key, hash_, live in cr.fetchall():
+            if live or key not in last:
+                last[key] = hash_ or ""
         for vals in vals_list:
             key = vals.get("order_id") or 0
             vals["previous_hash"] = last.get(key, "")
@@ -249,7 +266,9 @@ class OrderAuditEvent(models.Model):
     def _verify_chain(self):
         """Walk every order's chain; return the first broken event, or nothing.
 
-        Events written before the chains existed (no hash) are left out.
+        Events written before the chains existed (no hash) are left out. A
+        chain whose older events were archived starts from the head its latest
+        archive kept.
         """
         cr = self.env.cr
         self.flush_model()
@@ -276,7 +295,10 @@ class OrderAuditEvent(models.Model):
                 + tuple(row[-2:])
                 for row in rows
             ]
-            broken, chain, last_hash = first_broken_link(walk, chain, last_hash)
+            heads = self.env["order.audit.archive.head"]._get_latest_hashes(
+                {row[1] for row in rows}
+            )
+            broken, chain, last_hash = first_broken_link(walk, chain, last_hash, heads)
             if broken:
                 return self.browse(broken)
             last_id = walk[-1][0]
