@@ -1,5 +1,7 @@
+import contextlib
 import gzip
 import hashlib
+import io
 import json
 from datetime import datetime, timedelta
 
@@ -7,10 +9,12 @@ import psycopg2
 from freezegun import freeze_time
 
 from odoo import fields
+from odoo.cli.command import commands
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.order_management.cli import order_audit as cli
 from odoo.addons.order_management.models.order_audit_archive import (
     DEFAULT_RETENTION_DAYS,
     RETENTION_PARAM,
@@ -392,6 +396,82 @@ class TestAuditArchive(OrderManagementCommon):
         )
         self.assertEqual((first | second)._verify_archive(), [])
         self.assertFalse(self.Event._verify_chain())
+
+    def test_12_cli_verify_says_intact_or_names_the_broken_event(self):
+        """The verify command exits 0 with what it walked when intact, and 1
+        with the broken event or archive when not."""
+        out = io.StringIO()
+        days = (fields.Datetime.now() - CUTOFF).days
+        self.assertEqual(cli.archive(self.env, out, days=days), 0)
+        self.assertIn("archived: ", out.getvalue())
+
+        out = io.StringIO()
+        self.assertEqual(cli.verify(self.env, out), 0)
+        events = self.Event.search([("hash", "!=", False)])
+        chains = {event.order_id.id for event in events}
+        self.assertEqual(
+            out.getvalue(),
+            f"intact: {len(events)} events in {len(chains)} chains, "
+            f"{self.Archive.search_count([])} archives\n",
+        )
+
+        self._sql_behind_triggers(
+            "order_audit_event",
+            "UPDATE order_audit_event SET note = 'edited' WHERE id = %s",
+            [self.young.id],
+        )
+        out = io.StringIO()
+        with mute_logger("odoo.addons.order_management.models.order_audit_event"):
+            self.assertEqual(cli.verify(self.env, out), 1)
+        self.assertTrue(
+            out.getvalue().startswith(
+                f"broken: event {self.young.id} ({self.mixed_order.name}, "
+            ),
+            out.getvalue(),
+        )
+
+    def test_13_cli_verify_reports_a_broken_archive(self):
+        """An archive file replaced on the side makes the command exit 1."""
+        archive = self.Archive._archive_events(CUTOFF)
+        self._attachment(archive).write({"raw": b"not the archive"})
+        out = io.StringIO()
+        self.assertEqual(cli.verify(self.env, out), 1)
+        self.assertIn(
+            f"broken: Archive {archive.name}: its file was changed", out.getvalue()
+        )
+
+    def test_14_cli_archive_keeps_everything_on_zero(self):
+        """``archive --days 0`` moves nothing."""
+        options, _odoo_args = cli.parse_args(["archive", "--days", "0"])
+        out = io.StringIO()
+        self.assertEqual(cli.run_action(self.env, out, options), 0)
+        self.assertEqual(
+            out.getvalue(), "nothing archived: the history is kept forever\n"
+        )
+        self.assertTrue(self._old_events(self.old_order))
+
+    def test_15_cli_arguments(self):
+        """The action is found among Odoo's options, wherever they are."""
+        options, odoo_args = cli.parse_args(["-c", "odoo.conf", "-d", "db", "verify"])
+        self.assertEqual(options.action, "verify")
+        self.assertEqual(odoo_args, ["-c", "odoo.conf", "-d", "db"])
+
+        options, odoo_args = cli.parse_args(
+            ["-d", "db", "archive", "--days", "30", "--log-level=warn"]
+        )
+        self.assertEqual((options.action, options.days), ("archive", 30))
+        self.assertEqual(odoo_args, ["-d", "db", "--log-level=warn"])
+        options, _odoo_args = cli.parse_args(["archive"])
+        self.assertIsNone(options.days)
+
+        for wrong in (["-d", "db"], ["archive", "--days", "-3"], ["prune"]):
+            with self.subTest(args=wrong):
+                with contextlib.redirect_stderr(io.StringIO()):
+                    with self.assertRaises(SystemExit) as exit_:
+                        cli.parse_args(wrong)
+                self.assertEqual(exit_.exception.code, 2)
+
+        self.assertIs(commands["order-audit"], cli.OrderAudit)
 
 
 @tagged("post_install", "-at_install")
