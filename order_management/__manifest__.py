@@ -37,6 +37,7 @@
         "views/stock_picking_views.xml",
         "views/delivery_carrier_views.xml",
         "views/order_audit_event_views.xml",
+        "views/order_audit_archive_views.xml",
         "views/order_review_policy_views.xml",
         "views/order_legality_rule_views.xml",
         "views/order_rejection_reason_views.xml",

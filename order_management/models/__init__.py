@@ -20,3 +20,5 @@ from . import order_importer
 from . import order_incident
 from . import order_import_job
 from . import payment_transaction
+from . import order_audit_archive
+from . import order_audit_archive_head

@@ -100,11 +100,20 @@ class OrderAuditEvent(models.Model):
         # The database itself refuses to change or remove an event, whoever
         # asks, the Odoo superuser included. A new field with a default would
         # need its value written into existing rows: give new fields none.
+        # The one exception: the archiver deleting the rows its archive, made
+        # in the same transaction, covers (see order.audit.archive).
         self.env.cr.execute(
             """
             CREATE OR REPLACE FUNCTION order_audit_event_refuse_change()
             RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
+                IF TG_OP = 'DELETE' THEN
+                    IF order_audit_archive_covers(
+                        OLD.id, COALESCE(OLD.order_id, 0), OLD.timestamp
+                    ) THEN
+                        RETURN OLD;
+                    END IF;
+                END IF;
                 RAISE EXCEPTION 'order audit events are append-only: % refused',
                     TG_OP USING ERRCODE = 'insufficient_privilege';
             END $$;
@@ -222,7 +231,8 @@ class OrderAuditEvent(models.Model):
         """Give each new event the hash of its order's previous event, and its own.
 
         Two queries whatever the number of orders: lock their chains, then
-        read the hash each of them ends on.
+        read the hash each of them ends on: its last event's, or when all its
+        events were archived, the head its latest archive kept.
         """
         if not vals_list:
             return
@@ -237,13 +247,17 @@ class OrderAuditEvent(models.Model):
                 keys,
             )
         )
-        # One probe of the chain index per chain: the cost does not grow
-        # with the history.
+        # One probe of an index per chain, the cost does not grow with the
+        # history: its last event, else the head its latest archive kept.
         cr.execute(
             SQL(
-                "SELECT key, (SELECT hash FROM order_audit_event "
+                "SELECT key, COALESCE("
+                "(SELECT hash FROM order_audit_event "
                 "WHERE COALESCE(order_id, 0) = key AND hash IS NOT NULL "
-                "ORDER BY id DESC LIMIT 1) FROM unnest(%s::int[]) AS key",
+                "ORDER BY id DESC LIMIT 1), "
+                "(SELECT hash FROM order_audit_archive_head WHERE chain_key = key "
+                "ORDER BY archive_id DESC LIMIT 1)) "
+                "FROM unnest(%s::int[]) AS key",
                 keys,
             )
         )
@@ -259,7 +273,9 @@ class OrderAuditEvent(models.Model):
     def _verify_chain(self):
         """Walk every order's chain; return the first broken event, or nothing.
 
-        Events written before the chains existed (no hash) are left out.
+        Events written before the chains existed (no hash) are left out. A
+        chain whose older events were archived starts from the head its latest
+        archive kept.
         """
         cr = self.env.cr
         self.flush_model()
@@ -286,10 +302,23 @@ class OrderAuditEvent(models.Model):
                 + tuple(row[-2:])
                 for row in rows
             ]
-            broken, chain, last_hash = first_broken_link(walk, chain, last_hash)
+            heads = self.env["order.audit.archive.head"]._get_latest_hashes(
+                {row[1] for row in rows}
+            )
+            broken, chain, last_hash = first_broken_link(walk, chain, last_hash, heads)
             if broken:
                 return self.browse(broken)
             last_id = walk[-1][0]
+
+    @api.model
+    def _get_chain_size(self):
+        """Return (events, chains) that the verification walks."""
+        self.flush_model()
+        self.env.cr.execute(
+            "SELECT count(*), count(DISTINCT COALESCE(order_id, 0)) "
+            "FROM order_audit_event WHERE hash IS NOT NULL"
+        )
+        return self.env.cr.fetchone()
 
     @api.model
     def _cron_verify_chain(self):
