@@ -6,7 +6,7 @@ from odoo import fields
 from odoo.fields import Command
 from odoo.tests import new_test_user, tagged
 
-from .common import OrderManagementCommon
+from .common import ROLE_GROUPS, OrderManagementCommon
 
 # Queries of a write of a rule's audited fields, on warm caches, whatever the
 # number of rules and fields: one read of the rules (the old values, and what
@@ -445,3 +445,66 @@ class TestAuditChanges(OrderManagementCommon):
                     plain = cost(records, field_count)
                 self.assertEqual(cost(records, field_count) - plain, 3)
         self.assertEqual(len(self._data_events(twenty)), 3 * 20)
+
+    # ------------------------------------------------------------- views --
+
+    def test_11_views_load_and_export(self):
+        """The audit list, form and search views load for an Order Manager,
+        with the export of the list left on."""
+        Event = self.env["order.audit.event"].with_user(self.manager)
+        views = Event.get_views([(False, "list"), (False, "form"), (False, "search")])
+        list_arch = views["views"]["list"]["arch"]
+        for name in ("res_model", "res_name", "login", "ip_address", "changes_summary"):
+            self.assertIn(f'name="{name}"', list_arch)
+        self.assertNotIn("export_xlsx", list_arch)
+        self.assertIn('name="changes_html"', views["views"]["form"]["arch"])
+        search_arch = views["views"]["search"]["arch"]
+        for name in (
+            "order_transitions",
+            "access",
+            "data_changes",
+            "today",
+            "this_week",
+            "this_month",
+            "filter_timestamp",
+            "group_user",
+            "group_order",
+            "group_model",
+        ):
+            self.assertIn(f'name="{name}"', search_arch)
+
+        self.customer.with_user(self.manager).write({"credit_limit": 750.0})
+        event = self._data_events(self.customer)
+        auditor = new_test_user(
+            self.env,
+            login="om_test_auditor",
+            groups=ROLE_GROUPS["manager"] + ",base.group_allow_export",
+        )
+        exported = event.with_user(auditor).export_data(
+            ["timestamp", "user_id", "res_model", "res_id", "changes_summary"]
+        )["datas"]
+        self.assertEqual(exported[0][1], self.manager.name)
+        self.assertEqual(exported[0][2:4], ["res.partner", self.customer.id])
+        self.assertIn("750.0", exported[0][4])
+
+    def test_12_user_form_shows_the_user_events(self):
+        """Managers open a user's audit events from the user form."""
+        self._create_order()
+        user = self.clerk.with_user(self.manager)
+        count = self.env["order.audit.event"].search_count(
+            [("user_id", "=", self.clerk.id)]
+        )
+        self.assertTrue(count)
+        self.assertEqual(user.order_audit_event_count, count)
+        action = user.action_open_order_audit_events()
+        self.assertEqual(action["res_model"], "order.audit.event")
+        self.assertEqual(
+            self.env["order.audit.event"].search_count(action["domain"]), count
+        )
+        form = self.env.ref("base.view_users_form")
+        arch = (
+            self.env["res.users"]
+            .with_user(self.manager)
+            .get_views([(form.id, "form")])["views"]["form"]["arch"]
+        )
+        self.assertIn("action_open_order_audit_events", arch)
