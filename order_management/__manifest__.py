@@ -45,6 +45,7 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/order_assignment_rule_views.xml",
+        "views/res_users_views.xml",
         "views/order_management_menus.xml",
     ],
     "demo": [

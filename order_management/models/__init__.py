@@ -1,4 +1,5 @@
 from . import order_audit_event
+from . import order_audited_mixin
 from . import order_check_result
 from . import order_legality_rule
 from . import order_rejection_reason
@@ -22,3 +23,5 @@ from . import order_import_job
 from . import payment_transaction
 from . import order_audit_archive
 from . import order_audit_archive_head
+from . import res_groups
+from . import res_users

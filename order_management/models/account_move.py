@@ -3,6 +3,29 @@ from odoo import models
 
 class AccountMove(models.Model):
     _inherit = "account.move"
+    # Changes of customer invoices and credit notes kept in the history, in
+    # their order's chain when they invoice one order. Their posting is an
+    # event of its own.
+    _order_audited_fields = (
+        "partner_id",
+        "partner_shipping_id",
+        "invoice_date",
+        "invoice_date_due",
+        "invoice_payment_term_id",
+        "invoice_user_id",
+        "fiscal_position_id",
+        "currency_id",
+        "journal_id",
+        "ref",
+        "payment_reference",
+        "partner_bank_id",
+    )
+    _order_audit_domain = [("move_type", "in", ("out_invoice", "out_refund"))]
+    _order_audit_order_path = "line_ids.sale_line_ids.order_id"
+
+    def write(self, vals):
+        with self.env["order.audit.event"]._changes_logged(self, vals):
+            return super().write(vals)
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

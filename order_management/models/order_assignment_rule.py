@@ -30,8 +30,21 @@ class OrderAssignmentRule(models.Model):
     """
 
     _name = "order.assignment.rule"
+    _inherit = ["order.audited.mixin"]
     _description = "Order Task Assignment Rule"
     _order = "team, company_id, id"
+    # Not last_user_id: the round robin's turn, moved by every assignment.
+    _order_audited_fields = (
+        "name",
+        "active",
+        "team",
+        "company_id",
+        "group_id",
+        "method",
+        "activity_type_id",
+        "deadline_days",
+        "lead_user_id",
+    )
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)

@@ -1,5 +1,8 @@
 import json
 import logging
+from contextlib import contextmanager
+
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -46,6 +49,8 @@ EVENTS = [
     ("login_failed", "Login refused"),
     ("logout", "Logged out"),
     ("change", "Data changed"),
+    ("create", "Record created"),
+    ("delete", "Record deleted"),
     ("handover", "Work handed over"),
 ]
 
@@ -95,6 +100,14 @@ class OrderAuditEvent(models.Model):
     changes = fields.Text(readonly=True)
     previous_hash = fields.Char(readonly=True)
     hash = fields.Char(readonly=True)
+    # Data changes as people read them: field labels, record names.
+    res_name = fields.Char(string="Record Name", compute="_compute_readable_changes")
+    changes_summary = fields.Char(string="Changed", compute="_compute_readable_changes")
+    changes_html = fields.Html(
+        string="Before and After",
+        compute="_compute_readable_changes",
+        sanitize=False,
+    )
 
     def init(self):
         # The database itself refuses to change or remove an event, whoever
@@ -138,6 +151,124 @@ class OrderAuditEvent(models.Model):
                 WHERE hash IS NOT NULL
             """
         )
+
+    # ----------------------------------------------------------- compute --
+
+    @api.depends("event", "order_id", "res_model", "res_id", "login")
+    def _compute_display_name(self):
+        labels = dict(self._fields["event"]._description_selection(self.env))
+        for event in self:
+            subject = event.order_id.display_name or event.res_name or event.login
+            event.display_name = " · ".join(
+                filter(None, [labels.get(event.event), subject])
+            )
+
+    @api.depends("event", "res_model", "res_id", "changes")
+    def _compute_readable_changes(self):
+        names = self._readable_names()
+        for event in self:
+            rows = event._readable_rows(names)
+            model = self.env.get(event.res_model) if event.res_model else None
+            event.res_name = (
+                names.get((model._name, event.res_id), f"#{event.res_id}")
+                if model is not None and event.res_id
+                else False
+            )
+            event.changes_summary = "; ".join(
+                f"{label}: {old} → {new}" for label, old, new in rows
+            )
+            event.changes_html = rows and self._changes_table(rows)
+
+    def _readable_names(self):
+        """Return {(model, id): display name} of every record these events name.
+
+        One read per model for all the events: the records they are about and
+        the records their changes point to. Records deleted since are missing.
+        """
+        wanted = {}
+        for event in self:
+            model = self.env.get(event.res_model) if event.res_model else None
+            if model is None:
+                continue
+            if event.res_id:
+                wanted.setdefault(model._name, set()).add(event.res_id)
+            for name, values in event._changes_dict().items():
+                field = model._fields.get(name)
+                if field is None or not field.relational:
+                    continue
+                for value in values:
+                    ids = value if isinstance(value, list) else [value]
+                    wanted.setdefault(field.comodel_name, set()).update(
+                        i for i in ids if isinstance(i, int) and i
+                    )
+        names = {}
+        for model_name, ids in wanted.items():
+            # The history names what a change pointed to, also for readers who
+            # may not open that record.
+            records = self.env[model_name].sudo().browse(ids).exists()
+            names.update(
+                ((model_name, record.id), record.display_name) for record in records
+            )
+        return names
+
+    def _changes_table(self, rows):
+        head = Markup("<tr><th>%s</th><th>%s</th><th>%s</th></tr>") % (
+            self.env._("Field"),
+            self.env._("Before"),
+            self.env._("After"),
+        )
+        body = Markup().join(
+            Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in rows
+        )
+        return Markup(
+            '<table class="table table-sm o_order_audit_changes">'
+            "<thead>%s</thead><tbody>%s</tbody></table>"
+        ) % (head, body)
+
+    def _changes_dict(self):
+        self.ensure_one()
+        try:
+            changes = json.loads(self.changes or "{}")
+        except ValueError:
+            return {}
+        return changes if isinstance(changes, dict) else {}
+
+    def _readable_rows(self, names):
+        """Return [(field label, old text, new text)] of this event's changes."""
+        self.ensure_one()
+        model = self.env.get(self.res_model) if self.res_model else None
+        rows = []
+        for name, values in sorted(self._changes_dict().items()):
+            field = model._fields.get(name) if model is not None else None
+            old, new = (list(values) + [False, False])[:2]
+            rows.append(
+                (
+                    field._description_string(self.env) if field else name,
+                    # A record created had no values before, one deleted has
+                    # none after: not even "No".
+                    ""
+                    if self.event == "create"
+                    else self._readable_value(field, old, names),
+                    ""
+                    if self.event == "delete"
+                    else self._readable_value(field, new, names),
+                )
+            )
+        return rows
+
+    def _readable_value(self, field, value, names):
+        if field is None:
+            return "" if value in (None, False) else str(value)
+        if field.type == "boolean":
+            return self.env._("Yes") if value else self.env._("No")
+        if value is None or value is False or value == []:
+            return ""
+        if field.relational:
+            ids = value if isinstance(value, list) else [value]
+            return ", ".join(names.get((field.comodel_name, i), f"#{i}") for i in ids)
+        if field.type == "selection":
+            return dict(field._description_selection(self.env)).get(value, value)
+        return str(value)
 
     # -------------------------------------------------------------- CRUD --
 
@@ -224,6 +355,164 @@ class OrderAuditEvent(models.Model):
         return (
             req.httprequest.remote_addr or False,
             (agent.string if agent else "")[:USER_AGENT_SIZE] or False,
+        )
+
+    # ------------------------------------------------------ data changes --
+    # Models whose changes the regulation asks to keep list them in
+    # ``_order_audited_fields``; ``_order_audit_domain`` narrows the records
+    # concerned, ``_order_audit_order_path`` leads to a record's order, whose
+    # chain its changes then join.
+
+    @api.model
+    @contextmanager
+    def _changes_logged(self, records, vals):
+        """Record what writing ``vals`` changes in the audited fields of ``records``.
+
+        Wrap a model's ``super().write(vals)`` with it. The old values of the
+        audited fields written are read for all the records at once before the
+        write, compared after it, and every change goes in one batch of
+        ``change`` events. Fields the write recomputes on its own are not what
+        the caller wrote, and are left out. A write of no audited field costs
+        nothing; one of audited fields costs the same queries for one record
+        and field as for many.
+
+        :param records: the records written
+        :param dict vals: what is written (only its keys are used)
+        """
+        names = [name for name in records._order_audited_fields if name in vals]
+        records = self._audited_records(records) if names else records.browse()
+        before = self._audit_values(records, names)
+        yield
+        if not records:
+            return
+        after = self._audit_values(records, names)
+        changes = {}
+        for record_id, old_values in before.items():
+            changed = {
+                name: [old, after[record_id][name]]
+                for name, old in old_values.items()
+                if old != after[record_id][name]
+            }
+            if changed:
+                changes[record_id] = changed
+        if changes:
+            changed = records.browse(list(changes))
+            self._record_data_events(
+                records._name, "change", changes, self._audit_order_ids(changed)
+            )
+
+    @api.model
+    def _log_created(self, records):
+        """Record the creation of ``records`` with their audited values."""
+        records = self._audited_records(records)
+        if not records:
+            return
+        values = self._audit_values(records, records._order_audited_fields)
+        changes = {
+            record_id: {
+                name: [False, value]
+                for name, value in record_values.items()
+                if value is not False and value != []
+            }
+            for record_id, record_values in values.items()
+        }
+        self._record_data_events(
+            records._name, "create", changes, self._audit_order_ids(records)
+        )
+
+    @api.model
+    @contextmanager
+    def _deletion_logged(self, records):
+        """Record the deletion of ``records`` with the audited values they had.
+
+        Wrap a model's ``super().unlink()`` with it: the values and the order
+        are read before the records go, the events written once they are gone.
+        """
+        records = self._audited_records(records)
+        values = self._audit_values(records, records._order_audited_fields)
+        orders = self._audit_order_ids(records)
+        model, ids = records._name, records.ids
+        yield
+        if not ids:
+            return
+        changes = {
+            record_id: {
+                name: [value, False]
+                for name, value in record_values.items()
+                if value is not False and value != []
+            }
+            for record_id, record_values in values.items()
+        }
+        self._record_data_events(model, "delete", changes, orders)
+
+    @api.model
+    def _audited_records(self, records):
+        # The history needs the values whoever writes: the write checks rights.
+        records = records.sudo()
+        domain = getattr(records, "_order_audit_domain", None)
+        return records.filtered_domain(domain) if domain and records else records
+
+    @api.model
+    def _audit_values(self, records, names):
+        """Return {record id: {field: value as the history keeps it}}."""
+        if not records or not names:
+            return {}
+        # Read as any field is: the first one read fetches the columns of all
+        # the records at once, which the write itself then finds in memory.
+        return {
+            record.id: {
+                name: self._audit_value(records._fields[name], record[name])
+                for name in names
+            }
+            for record in records
+        }
+
+    @api.model
+    def _audit_value(self, field, value):
+        """Return ``value`` of ``field`` in a form JSON keeps and compares."""
+        if field.type == "many2one":
+            return value.id or False
+        if field.type in ("one2many", "many2many"):
+            return sorted(value.ids)
+        if field.type == "datetime":
+            return fields.Datetime.to_string(value) if value else False
+        if field.type == "date":
+            return fields.Date.to_string(value) if value else False
+        if field.type in ("char", "text", "html"):
+            # Empty text is "" or False depending on the path: both mean none.
+            return str(value) if value else False
+        return value
+
+    @api.model
+    def _audit_order_ids(self, records):
+        """Return {record id: id of its sale order}, for records of exactly one."""
+        if records._name == "sale.order":
+            return {record.id: record.id for record in records}
+        path = getattr(records, "_order_audit_order_path", None)
+        if not path:
+            return {}
+        result = {}
+        for record in records.sudo():
+            orders = record.mapped(path)
+            if len(orders) == 1:
+                result[record.id] = orders.id
+        return result
+
+    @api.model
+    def _record_data_events(self, model, event, changes, order_ids):
+        """Write one ``event`` per ``model`` record in ``changes`` ({id: changes})."""
+        return self._record_events(
+            [
+                {
+                    "event": event,
+                    "stage": "data",
+                    "res_model": model,
+                    "res_id": record_id,
+                    "order_id": order_ids.get(record_id) or False,
+                    "changes": record_changes,
+                }
+                for record_id, record_changes in changes.items()
+            ]
         )
 
     @api.model

@@ -13,8 +13,22 @@ class OrderLegalityRule(models.Model):
     """A legality rule every submitted order is checked against."""
 
     _name = "order.legality.rule"
+    _inherit = ["order.audited.mixin"]
     _description = "Order Legality Rule"
     _order = "sequence, id"
+    _order_audited_fields = (
+        "name",
+        "active",
+        "sequence",
+        "company_id",
+        "rule_type",
+        "blocking",
+        "partner_ids",
+        "product_ids",
+        "country_ids",
+        "max_quantity",
+        "max_amount",
+    )
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)

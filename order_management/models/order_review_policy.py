@@ -5,8 +5,21 @@ class OrderReviewPolicy(models.Model):
     """Who reviews which orders, in how many levels, and how fast."""
 
     _name = "order.review.policy"
+    _inherit = ["order.audited.mixin"]
     _description = "Order Review Policy"
     _order = "sequence, min_amount desc, id"
+    _order_audited_fields = (
+        "name",
+        "active",
+        "sequence",
+        "company_id",
+        "min_amount",
+        "partner_ids",
+        "level_one_group_id",
+        "level_two_group_id",
+        "sla_hours",
+        "reminder_hours",
+    )
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)

@@ -9,8 +9,17 @@ class OrderSpecialType(models.Model):
     """
 
     _name = "order.special.type"
+    _inherit = ["order.audited.mixin"]
     _description = "Special Order Type"
     _order = "sequence, id"
+    _order_audited_fields = (
+        "name",
+        "code",
+        "sequence",
+        "active",
+        "extra_review_group_id",
+        "description",
+    )
 
     name = fields.Char(required=True, translate=True)
     code = fields.Char(

@@ -8,6 +8,16 @@ CREDIT_POLICIES = [
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+    # A customer's credit settings: what the credit check of a review follows.
+    _order_audited_fields = (
+        "credit_limit",
+        "use_partner_credit_limit",
+        "order_credit_policy",
+        "property_payment_term_id",
+    )
+    # They are the commercial entity's: Odoo copies them to its contacts, and
+    # that copy is not a change of its own.
+    _order_audit_domain = ["|", ("is_company", "=", True), ("parent_id", "=", False)]
 
     order_credit_policy = fields.Selection(
         CREDIT_POLICIES,
@@ -17,3 +27,7 @@ class ResPartner(models.Model):
         "exposure passes the credit limit or an invoice is overdue. Empty: the "
         "company's setting.",
     )
+
+    def write(self, vals):
+        with self.env["order.audit.event"]._changes_logged(self, vals):
+            return super().write(vals)

@@ -99,6 +99,30 @@ REVIEWER_GROUPS = (
 
 class SaleOrder(models.Model):
     _inherit = "sale.order"
+    # Changes kept in the order's history. Not the states: their moves are
+    # history events of their own. Not date_order: confirming sets it, and the
+    # confirmation event says when.
+    _order_audited_fields = (
+        "partner_id",
+        "partner_invoice_id",
+        "partner_shipping_id",
+        "company_id",
+        "pricelist_id",
+        "payment_term_id",
+        "fiscal_position_id",
+        "commitment_date",
+        "validity_date",
+        "client_order_ref",
+        "origin",
+        "user_id",
+        "team_id",
+        "warehouse_id",
+        "carrier_id",
+        "note",
+        "special_type_id",
+        "special_note",
+        "locked",
+    )
 
     # ------------------------------------------------------------ fields --
 
@@ -328,7 +352,8 @@ class SaleOrder(models.Model):
         if vals.get("state") == "sale":
             self._check_confirmations(old_states, dict.fromkeys(self.ids, "sale"))
 
-        result = super().write(vals)
+        with self.env["order.audit.event"]._changes_logged(self, vals):
+            result = super().write(vals)
 
         if "state" in vals:
             # Again after the write: it may have changed what was approved,

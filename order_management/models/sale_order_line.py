@@ -6,6 +6,18 @@ from .sale_order import REVIEWED_LINE_FIELDS
 
 class SaleOrderLine(models.Model):
     _inherit = "sale.order.line"
+    # Changes kept in the order's history, as what a reviewer approves.
+    _order_audited_fields = (
+        "product_id",
+        "name",
+        "product_uom_qty",
+        "product_uom",
+        "price_unit",
+        "discount",
+        "tax_id",
+        "product_packaging_id",
+    )
+    _order_audit_order_path = "order_id"
 
     # A line edited on its own, not through its order's form, must still
     # send an approved quotation back to review.
@@ -19,6 +31,7 @@ class SaleOrderLine(models.Model):
             closing_only=all(self._is_automatic_line(vals) for vals in vals_list)
         )
         lines = super().create(vals_list)
+        self.env["order.audit.event"]._log_created(lines._of_submitted_orders())
         lines.order_id._reopen_changed_reviews()
         lines.order_id._submit_entered_orders()
         return lines
@@ -33,7 +46,8 @@ class SaleOrderLine(models.Model):
         reviewed = not REVIEWED_LINE_FIELDS.isdisjoint(vals)
         if reviewed:
             self.order_id._check_amendments()
-        result = super().write(vals)
+        with self.env["order.audit.event"]._changes_logged(self, vals):
+            result = super().write(vals)
         if reviewed:
             self.order_id._reopen_changed_reviews()
         return result
@@ -41,9 +55,19 @@ class SaleOrderLine(models.Model):
     def unlink(self):
         orders = self.order_id
         orders._check_amendments()
-        result = super().unlink()
+        Event = self.env["order.audit.event"]
+        with Event._deletion_logged(self._of_submitted_orders()):
+            result = super().unlink()
         orders.exists()._reopen_changed_reviews()
         return result
+
+    def _of_submitted_orders(self):
+        """The lines whose coming and going the history keeps.
+
+        Until its first submission an order is being entered: the content
+        submitted is its first version, and only what changes after counts.
+        """
+        return self.filtered(lambda line: line.order_id.review_state != "draft")
 
     @api.model
     def _is_automatic_line(self, vals):

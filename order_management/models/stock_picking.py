@@ -35,6 +35,21 @@ PROTECTED_FIELDS = {
 
 class StockPicking(models.Model):
     _inherit = "stock.picking"
+    # Changes kept in the history of the delivery's order. Not the shipment
+    # states and dates: the tracking steps record them as events.
+    _order_audited_fields = (
+        "partner_id",
+        "scheduled_date",
+        "date_deadline",
+        "location_id",
+        "location_dest_id",
+        "user_id",
+        "origin",
+        "carrier_id",
+        "carrier_tracking_ref",
+        "signed_by",
+    )
+    _order_audit_order_path = "sale_id"
 
     # ------------------------------------------------------------ fields --
 
@@ -83,7 +98,8 @@ class StockPicking(models.Model):
 
     def write(self, vals):
         self._check_protected_fields(vals)
-        return super().write(vals)
+        with self.env["order.audit.event"]._changes_logged(self, vals):
+            return super().write(vals)
 
     def _check_protected_fields(self, vals):
         protected = PROTECTED_FIELDS.intersection(vals)

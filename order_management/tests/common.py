@@ -155,7 +155,9 @@ class OrderManagementCommon(TransactionCase):
         return wizard._create_payments()
 
     def _events(self, order):
+        """The order's transitions, oldest first (its data changes left out)."""
         return [
             (event.event, event.from_state, event.to_state)
             for event in order.audit_event_ids.sorted("id")
+            if event.stage != "data"
         ]
