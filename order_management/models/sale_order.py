@@ -114,15 +114,21 @@ class SaleOrder(models.Model):
     review_fingerprint = fields.Char(
         copy=False,
         readonly=True,
+        groups="base.group_user",
         help="Fingerprint of the order as it was approved. The order can be "
         "confirmed only while its content still has this fingerprint.",
     )
     order_review_ids = fields.One2many(
-        "sale.order.review", "order_id", string="Review Rounds", readonly=True
+        "sale.order.review",
+        "order_id",
+        string="Review Rounds",
+        readonly=True,
+        groups="base.group_user",
     )
     review_reason = fields.Text(
         string="Why Sent Back",
         compute="_compute_review_reason",
+        groups="base.group_user",
         help="Why the latest review rejected the order, or which checks hold it.",
     )
     special_type_id = fields.Many2one(
@@ -133,19 +139,28 @@ class SaleOrder(models.Model):
         help="Set when the order is not a standard one (rush, custom "
         "specification...): reviewers and the teams executing it are told.",
     )
+    # Instructions for the teams, not for the customer.
     special_note = fields.Text(
         string="Special Order Note",
+        groups="base.group_user",
         help="What is special about the order and how to handle it.",
     )
+    # It tells the customer's credit exposure: not for logistics.
     check_preview = fields.Html(
         string="Checks as You Type",
         compute="_compute_check_preview",
         sanitize=False,
+        groups="sales_team.group_sale_salesman,account.group_account_invoice,"
+        "account.group_account_readonly",
         help="What the automatic checks say of the order as it is on screen, "
         "before it is saved and submitted.",
     )
     check_result_ids = fields.One2many(
-        "order.check.result", "order_id", string="Checks", readonly=True
+        "order.check.result",
+        "order_id",
+        string="Checks",
+        readonly=True,
+        groups="base.group_user",
     )
     confirm_after_review = fields.Boolean(
         copy=False,
@@ -154,7 +169,11 @@ class SaleOrder(models.Model):
         "was approved: approval confirms it.",
     )
     audit_event_ids = fields.One2many(
-        "order.audit.event", "order_id", string="History", readonly=True
+        "order.audit.event",
+        "order_id",
+        string="History",
+        readonly=True,
+        groups="base.group_user",
     )
     shipment_state = fields.Selection(
         SHIPMENT_STATES,

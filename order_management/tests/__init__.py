@@ -1,3 +1,4 @@
+from . import test_access_matrix
 from . import test_audit_chain
 from . import test_confirmation_gate
 from . import test_demo_lifecycle
