@@ -5,7 +5,7 @@ from psycopg2.errors import LockNotAvailable
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html
 
 from ..tools.fingerprint import order_fingerprint
 from .order_incident import OPEN_STATES as INCIDENT_OPEN_STATES
@@ -145,11 +145,12 @@ class SaleOrder(models.Model):
         groups="base.group_user",
         help="What is special about the order and how to handle it.",
     )
-    # It tells the customer's credit exposure: not for logistics.
+    # Built escaped by the checks, sanitized again all the same. It tells the
+    # customer's credit exposure: not for logistics.
     check_preview = fields.Html(
         string="Checks as You Type",
         compute="_compute_check_preview",
-        sanitize=False,
+        sanitize=True,
         groups="sales_team.group_sale_salesman,account.group_account_invoice,"
         "account.group_account_readonly",
         help="What the automatic checks say of the order as it is on screen, "
@@ -506,10 +507,12 @@ class SaleOrder(models.Model):
                 order.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=order.user_id.id,
-                    note=self.env._(
-                        "The customer %(how)s %(order)s, which waits for review.",
-                        how=how,
-                        order=order.name,
+                    note=plaintext2html(
+                        self.env._(
+                            "The customer %(how)s %(order)s, which waits for review.",
+                            how=how,
+                            order=order.name,
+                        )
                     ),
                 )
 
@@ -991,7 +994,8 @@ class SaleOrder(models.Model):
         self.activity_schedule(
             "order_management.mail_activity_type_order_correction",
             user_id=clerk.id,
-            note=reason,
+            # The note is HTML: a reviewer's text is shown as typed.
+            note=plaintext2html(reason),
         )
 
     # ------------------------------------------------------------- portal --
