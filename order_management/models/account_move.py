@@ -27,6 +27,15 @@ class AccountMove(models.Model):
         with self.env["order.audit.event"]._changes_logged(self, vals):
             return super().write(vals)
 
+    @property
+    def _mail_post_access(self):
+        # Odoo lets whoever reads an invoice post on it, attach files to its
+        # messages and plan activities; an auditor writes nothing, so may do
+        # it only with the right to change the invoice (as on orders).
+        if self.env.user.has_group("order_management.group_order_auditor"):
+            return "write"
+        return super()._mail_post_access
+
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
 

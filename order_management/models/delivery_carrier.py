@@ -52,6 +52,24 @@ class DeliveryCarrier(models.Model):
                     )
                 ) from None
 
+    @api.constrains("tracking_url_pattern")
+    def _check_tracking_url_pattern(self):
+        # The link is shown to customers: a javascript: or data: address would
+        # run in their browser.
+        for carrier in self.filtered("tracking_url_pattern"):
+            if (
+                not carrier.tracking_url_pattern.strip()
+                .lower()
+                .startswith(("https://", "http://"))
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "The tracking page of %(carrier)s must be a web address "
+                        "starting with https:// or http://.",
+                        carrier=carrier.name,
+                    )
+                )
+
     def _tracking_ref_is_valid(self, ref):
         self.ensure_one()
         pattern = self.tracking_ref_pattern

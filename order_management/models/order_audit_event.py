@@ -20,6 +20,11 @@ CHAIN_LOCK = 421_186_510
 # Longest user agent kept: beyond it, browsers' strings carry nothing useful.
 USER_AGENT_SIZE = 512
 
+# Who reads where logins come from: no other role needs it for its work.
+AUDIT_GROUPS = (
+    "order_management.group_order_manager,order_management.group_order_auditor"
+)
+
 # Events read at a time by the verification.
 VERIFY_BATCH = 5000
 
@@ -93,9 +98,10 @@ class OrderAuditEvent(models.Model):
     res_model = fields.Char(string="Model", readonly=True, index=True)
     res_id = fields.Integer(string="Record", readonly=True)
     # Access events: the login typed (also when no user has it), and where from.
-    login = fields.Char(readonly=True)
-    ip_address = fields.Char(string="IP Address", readonly=True)
-    user_agent = fields.Char(readonly=True)
+    # Personal data: for Order Managers and auditors only.
+    login = fields.Char(readonly=True, groups=AUDIT_GROUPS)
+    ip_address = fields.Char(string="IP Address", readonly=True, groups=AUDIT_GROUPS)
+    user_agent = fields.Char(readonly=True, groups=AUDIT_GROUPS)
     # Data changes: {field name: [old value, new value]} as JSON.
     changes = fields.Text(readonly=True)
     previous_hash = fields.Char(readonly=True)
@@ -106,7 +112,6 @@ class OrderAuditEvent(models.Model):
     changes_html = fields.Html(
         string="Before and After",
         compute="_compute_readable_changes",
-        sanitize=False,
     )
 
     def init(self):

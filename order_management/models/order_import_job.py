@@ -83,7 +83,8 @@ class OrderImportJob(models.Model):
         required=True,
         readonly=True,
     )
-    preview = fields.Html(readonly=True, sanitize=False)
+    # Built escaped from the file's cells, sanitized again all the same.
+    preview = fields.Html(readonly=True, sanitize=True)
     order_count = fields.Integer(string="Orders in File", readonly=True)
     valid_order_count = fields.Integer(string="Valid Orders", readonly=True)
     error_count = fields.Integer(string="Errors", readonly=True)

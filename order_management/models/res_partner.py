@@ -23,6 +23,8 @@ class ResPartner(models.Model):
         CREDIT_POLICIES,
         string="When Over Credit",
         company_dependent=True,
+        # As Odoo's credit limit: Finance's business.
+        groups="account.group_account_invoice,account.group_account_readonly",
         help="What happens to a submitted order of this customer when its credit "
         "exposure passes the credit limit or an invoice is overdue. Empty: the "
         "company's setting.",

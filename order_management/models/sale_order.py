@@ -5,7 +5,7 @@ from psycopg2.errors import LockNotAvailable
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, plaintext2html
 
 from ..tools.fingerprint import order_fingerprint
 from .order_incident import OPEN_STATES as INCIDENT_OPEN_STATES
@@ -138,15 +138,21 @@ class SaleOrder(models.Model):
     review_fingerprint = fields.Char(
         copy=False,
         readonly=True,
+        groups="base.group_user",
         help="Fingerprint of the order as it was approved. The order can be "
         "confirmed only while its content still has this fingerprint.",
     )
     order_review_ids = fields.One2many(
-        "sale.order.review", "order_id", string="Review Rounds", readonly=True
+        "sale.order.review",
+        "order_id",
+        string="Review Rounds",
+        readonly=True,
+        groups="base.group_user",
     )
     review_reason = fields.Text(
         string="Why Sent Back",
         compute="_compute_review_reason",
+        groups="base.group_user",
         help="Why the latest review rejected the order, or which checks hold it.",
     )
     special_type_id = fields.Many2one(
@@ -157,19 +163,29 @@ class SaleOrder(models.Model):
         help="Set when the order is not a standard one (rush, custom "
         "specification...): reviewers and the teams executing it are told.",
     )
+    # Instructions for the teams, not for the customer.
     special_note = fields.Text(
         string="Special Order Note",
+        groups="base.group_user",
         help="What is special about the order and how to handle it.",
     )
+    # Built escaped by the checks, sanitized again all the same. It tells the
+    # customer's credit exposure: not for logistics.
     check_preview = fields.Html(
         string="Checks as You Type",
         compute="_compute_check_preview",
-        sanitize=False,
+        sanitize=True,
+        groups="sales_team.group_sale_salesman,account.group_account_invoice,"
+        "account.group_account_readonly",
         help="What the automatic checks say of the order as it is on screen, "
         "before it is saved and submitted.",
     )
     check_result_ids = fields.One2many(
-        "order.check.result", "order_id", string="Checks", readonly=True
+        "order.check.result",
+        "order_id",
+        string="Checks",
+        readonly=True,
+        groups="base.group_user",
     )
     confirm_after_review = fields.Boolean(
         copy=False,
@@ -178,7 +194,11 @@ class SaleOrder(models.Model):
         "was approved: approval confirms it.",
     )
     audit_event_ids = fields.One2many(
-        "order.audit.event", "order_id", string="History", readonly=True
+        "order.audit.event",
+        "order_id",
+        string="History",
+        readonly=True,
+        groups="base.group_user",
     )
     shipment_state = fields.Selection(
         SHIPMENT_STATES,
@@ -512,10 +532,12 @@ class SaleOrder(models.Model):
                 order.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=order.user_id.id,
-                    note=self.env._(
-                        "The customer %(how)s %(order)s, which waits for review.",
-                        how=how,
-                        order=order.name,
+                    note=plaintext2html(
+                        self.env._(
+                            "The customer %(how)s %(order)s, which waits for review.",
+                            how=how,
+                            order=order.name,
+                        )
                     ),
                 )
 
@@ -997,7 +1019,8 @@ class SaleOrder(models.Model):
         self.activity_schedule(
             "order_management.mail_activity_type_order_correction",
             user_id=clerk.id,
-            note=reason,
+            # The note is HTML: a reviewer's text is shown as typed.
+            note=plaintext2html(reason),
         )
 
     # ------------------------------------------------------------- portal --

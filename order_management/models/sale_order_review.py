@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import plaintext2html
 
 DECISIONS = [
     ("pending", "Pending"),
@@ -147,10 +148,14 @@ class SaleOrderReview(models.Model):
                 review.order_id.activity_schedule(
                     "order_management.mail_activity_type_review_escalation",
                     user_id=manager.id,
-                    note=self.env._(
-                        "The review of %(order)s passed its deadline %(deadline)s.",
-                        order=review.order_id.name,
-                        deadline=fields.Datetime.to_string(review.deadline),
+                    # An order's name is typed by its clerk: text, not HTML.
+                    note=plaintext2html(
+                        self.env._(
+                            "The review of %(order)s passed its deadline "
+                            "%(deadline)s.",
+                            order=review.order_id.name,
+                            deadline=fields.Datetime.to_string(review.deadline),
+                        )
                     ),
                 )
         to_escalate.write({"escalated_date": now})

@@ -24,6 +24,11 @@ NEXT_STEP_FROM = {
     "signed": ("shipped", "in_transit", "delivered"),
 }
 
+SIGNATURE_PROOF_GROUPS = (
+    "stock.group_stock_user,account.group_account_invoice,"
+    "account.group_account_readonly"
+)
+
 # Set by validation and by the tracking steps, never typed in.
 PROTECTED_FIELDS = {
     "shipment_state",
@@ -62,12 +67,15 @@ class StockPicking(models.Model):
     signed_date = fields.Datetime(copy=False, readonly=True)
     in_transit_date = fields.Datetime(copy=False, readonly=True)
     delivered_date = fields.Datetime(copy=False, readonly=True)
+    # A customer's signature: for who ships, invoices or audits, not everyone
+    # who may open a delivery (salespeople, the customer in the portal).
     signature_proof = fields.Binary(
         copy=False,
         attachment=True,
+        groups=SIGNATURE_PROOF_GROUPS,
         help="The signed delivery note or a photo of it.",
     )
-    signature_proof_name = fields.Char(copy=False)
+    signature_proof_name = fields.Char(copy=False, groups=SIGNATURE_PROOF_GROUPS)
     shipping_method = fields.Selection(
         related="carrier_id.shipping_method", string="Shipping Method"
     )

@@ -1,3 +1,4 @@
+from . import test_access_matrix
 from . import test_audit_chain
 from . import test_confirmation_gate
 from . import test_demo_lifecycle
@@ -19,3 +20,4 @@ from . import test_task_assignment
 from . import test_tracking
 from . import test_audit_archive
 from . import test_audit_changes
+from . import test_xss

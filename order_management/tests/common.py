@@ -16,6 +16,7 @@ ROLE_GROUPS = {
     "finance": "base.group_user,order_management.group_order_finance",
     "manager": "base.group_user,order_management.group_order_manager",
     "salesman": "base.group_user,sales_team.group_sale_salesman",
+    "auditor": "base.group_user,order_management.group_order_auditor",
 }
 
 
@@ -38,6 +39,7 @@ class OrderManagementCommon(TransactionCase):
         cls.logistics = cls.users["logistics"]
         cls.finance = cls.users["finance"]
         cls.manager = cls.users["manager"]
+        cls.auditor = cls.users["auditor"]
 
         cls.customer = cls.env["res.partner"].create(
             {

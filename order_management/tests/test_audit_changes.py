@@ -475,12 +475,13 @@ class TestAuditChanges(OrderManagementCommon):
 
         self.customer.with_user(self.manager).write({"credit_limit": 750.0})
         event = self._data_events(self.customer)
-        auditor = new_test_user(
+        exporter = new_test_user(
             self.env,
-            login="om_test_auditor",
+            login="om_test_exporting_manager",
+            email="om_test_exporting_manager@example.com",
             groups=ROLE_GROUPS["manager"] + ",base.group_allow_export",
         )
-        exported = event.with_user(auditor).export_data(
+        exported = event.with_user(exporter).export_data(
             ["timestamp", "user_id", "res_model", "res_id", "changes_summary"]
         )["datas"]
         self.assertEqual(exported[0][1], self.manager.name)
