@@ -202,10 +202,12 @@ class OrderAuditEvent(models.Model):
         req = request
         if not req or not getattr(req, "httprequest", None):
             return False, False
-        agent = req.httprequest.user_agent
+        # The header as sent: Odoo's parsed user agent is false for any client
+        # it does not recognise as a browser (scripts, tools).
+        agent = req.httprequest.headers.get("User-Agent", "")
         return (
             req.httprequest.remote_addr or False,
-            (agent.string if agent else "")[:USER_AGENT_SIZE] or False,
+            agent[:USER_AGENT_SIZE] or False,
         )
 
     @api.model
