@@ -20,3 +20,5 @@ from . import order_importer
 from . import order_incident
 from . import order_import_job
 from . import payment_transaction
+from . import res_users
+from . import order_access_review

@@ -45,6 +45,7 @@ EVENTS = [
     ("login", "Logged in"),
     ("login_failed", "Login refused"),
     ("logout", "Logged out"),
+    ("login_locked", "Login refused: locked out"),
     ("change", "Data changed"),
     ("handover", "Work handed over"),
 ]
@@ -118,6 +119,15 @@ class OrderAuditEvent(models.Model):
             CREATE TRIGGER order_audit_event_no_truncate
                 BEFORE TRUNCATE ON order_audit_event
                 FOR EACH STATEMENT EXECUTE FUNCTION order_audit_event_refuse_change();
+            """
+        )
+        # Access events by login and kind, newest last: the lockout counts a
+        # login's recent failures and the access review reads last logins.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS order_audit_event_login_event_index
+                ON order_audit_event (login, event, timestamp)
+                WHERE login IS NOT NULL
             """
         )
 

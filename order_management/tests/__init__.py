@@ -17,3 +17,4 @@ from . import test_roles
 from . import test_special_orders
 from . import test_task_assignment
 from . import test_tracking
+from . import test_accounts
