@@ -16,6 +16,9 @@
         "stock_delivery",
         "account",
         "portal",
+        # accounts: two-factor authentication and a minimum password length
+        "auth_totp",
+        "auth_password_policy",
     ],
     "external_dependencies": {"python": ["openpyxl", "xlsxwriter"]},
     "data": [
@@ -29,7 +32,10 @@
         "data/order_special_type_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_sequence_data.xml",
+        "data/res_users_data.xml",
+        "data/order_access_review_data.xml",
         "wizards/sale_order_reject_wizard_views.xml",
+        "wizards/res_users_handover_views.xml",
         "views/order_import_job_views.xml",
         "views/order_incident_views.xml",
         "views/sale_order_views.xml",
@@ -46,6 +52,8 @@
         "views/res_config_settings_views.xml",
         "views/order_assignment_rule_views.xml",
         "views/res_users_views.xml",
+        "views/order_audit_event_access_views.xml",
+        "views/order_access_review_views.xml",
         "views/order_management_menus.xml",
     ],
     "demo": [

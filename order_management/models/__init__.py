@@ -25,3 +25,4 @@ from . import order_audit_archive
 from . import order_audit_archive_head
 from . import res_groups
 from . import res_users
+from . import order_access_review

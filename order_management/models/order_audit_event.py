@@ -53,6 +53,7 @@ EVENTS = [
     ("login", "Logged in"),
     ("login_failed", "Login refused"),
     ("logout", "Logged out"),
+    ("login_locked", "Login refused: locked out"),
     ("change", "Data changed"),
     ("create", "Record created"),
     ("delete", "Record deleted"),
@@ -154,6 +155,15 @@ class OrderAuditEvent(models.Model):
             CREATE INDEX IF NOT EXISTS order_audit_event_chain_index
                 ON order_audit_event ((COALESCE(order_id, 0)), id)
                 WHERE hash IS NOT NULL
+            """
+        )
+        # Access events by login and kind, newest last: the lockout counts a
+        # login's recent failures and the access review reads last logins.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS order_audit_event_login_event_index
+                ON order_audit_event (login, event, timestamp)
+                WHERE login IS NOT NULL
             """
         )
 
@@ -356,10 +366,12 @@ class OrderAuditEvent(models.Model):
         req = request
         if not req or not getattr(req, "httprequest", None):
             return False, False
-        agent = req.httprequest.user_agent
+        # The header as sent: Odoo's parsed user agent is false for any client
+        # it does not recognise as a browser (scripts, tools).
+        agent = req.httprequest.headers.get("User-Agent", "")
         return (
             req.httprequest.remote_addr or False,
-            (agent.string if agent else "")[:USER_AGENT_SIZE] or False,
+            agent[:USER_AGENT_SIZE] or False,
         )
 
     # ------------------------------------------------------ data changes --

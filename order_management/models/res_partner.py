@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 CREDIT_POLICIES = [
     ("block", "Hold the order"),
@@ -29,6 +29,14 @@ class ResPartner(models.Model):
         "exposure passes the credit limit or an invoice is overdue. Empty: the "
         "company's setting.",
     )
+    # Searched on every change of a user's email: one account per person.
+    email_normalized = fields.Char(index=True)
+
+    @api.constrains("email")
+    def _check_user_email_unique(self):
+        # A user's email can be changed on their contact too; the rule is the
+        # users' one.
+        self.sudo().user_ids._check_email_unique()
 
     def write(self, vals):
         with self.env["order.audit.event"]._changes_logged(self, vals):

@@ -1,4 +1,34 @@
-from odoo import fields, models
+import logging
+import math
+from collections import namedtuple
+from datetime import timedelta
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import AccessDenied, AccessError, UserError, ValidationError
+from odoo.http import request
+from odoo.tools import SQL
+
+from .order_incident import OPEN_STATES as INCIDENT_OPEN_STATES
+
+_logger = logging.getLogger(__name__)
+
+# Durable lockout, unless the system parameters say otherwise: this many failed
+# logins for one login within this many minutes refuse it until they age out.
+LOCKOUT_ATTEMPTS = 5
+LOCKOUT_MINUTES = 15
+
+# Records named in a message about open work, per kind; the rest is counted.
+NAMED_RECORDS = 5
+
+# Writes moving work: no e-mail per activity or order (a leaver can hold
+# hundreds), the successor finds them in their to-dos and follows the orders.
+QUIET_CONTEXT = {
+    "mail_activity_quick_update": True,
+    "mail_auto_subscribe_no_notify": True,
+}
+
+# One kind of work a user holds: its label, the records, the user field on them.
+OpenWork = namedtuple("OpenWork", ["label", "records", "field"])
 
 
 class ResUsers(models.Model):
@@ -21,11 +51,62 @@ class ResUsers(models.Model):
         for user in self:
             user.order_audit_event_count = counts.get(user._origin, 0)
 
+    # ------------------------------------------------------- constraints --
+
+    @api.constrains("email", "active", "groups_id", "partner_id")
+    def _check_email_unique(self):
+        """One account per person: no two active internal users share an email.
+
+        Emails are compared normalized (lower case, without the name part),
+        through the index on the partners' normalized email.
+        """
+        users = self.filtered(lambda u: u.active and not u.share and u.email_normalized)
+        if not users:
+            return
+        # Users an administrator cannot read still hold the email.
+        others = self.sudo().search(
+            [
+                ("email_normalized", "in", users.mapped("email_normalized")),
+                ("share", "=", False),
+            ],
+            order="id",
+        )
+        for user in users:
+            other = others.filtered(
+                lambda o, u=user: o.email_normalized == u.email_normalized and o != u
+            )[:1]
+            if other:
+                raise ValidationError(
+                    self.env._(
+                        "The email %(email)s is already used by %(other)s "
+                        "(%(login)s): each person has a single account.",
+                        email=user.email,
+                        other=other.name,
+                        login=other.login,
+                    )
+                )
+
+    # -------------------------------------------------------------- CRUD --
+
     def write(self, vals):
+        if "active" in vals and not vals["active"]:
+            self._internal_active()._check_no_open_work()
+        roles_change = any(
+            key == "groups_id" or key.startswith(("in_group_", "sel_groups_"))
+            for key in vals
+        )
+        groups_before = {user: user.groups_id for user in self} if roles_change else {}
+
         # The user form writes the groups as one field per application.
         written = self._remove_reified_groups(vals)
         with self.env["order.audit.event"]._changes_logged(self, written):
-            return super().write(vals)
+            result = super().write(vals)
+
+        if roles_change:
+            self._check_roles_keep_work(groups_before)
+        return result
+
+    # ----------------------------------------------------------- actions --
 
     def action_open_order_audit_events(self):
         """Show what this user did: the audit events recorded as theirs."""
@@ -39,3 +120,478 @@ class ResUsers(models.Model):
             context={},
         )
         return action
+
+    def action_archive(self):
+        """Archiving someone who still holds work asks for a successor first.
+
+        Odoo would otherwise delete the user's activities and leave their
+        reviews, incidents and orders to no one.
+        """
+        busy = self._internal_active()._with_open_work()
+        if len(busy) == 1 and len(self) == 1:
+            return busy.action_open_handover(archive=True)
+        busy._check_no_open_work()
+        return super().action_archive()
+
+    def action_open_handover(self, archive=False):
+        """Open the wizard handing this user's open work to a successor."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Hand Over Work"),
+            "res_model": "res.users.handover",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_user_id": self.id, "default_archive": archive},
+        }
+
+    # ------------------------------------------------------- login audit --
+
+    @classmethod
+    def _login(cls, db, credential, user_agent_env):
+        """Refuse a locked-out login; record every login, refused or not.
+
+        The events are written in transactions of their own: a refused
+        login's transaction is rolled back, its event must stay.
+        """
+        login = credential.get("login")
+        refusal = cls._refuse_locked_out(login)
+        if refusal:
+            raise AccessDenied(refusal)
+        try:
+            auth_info = super()._login(db, credential, user_agent_env)
+        except AccessDenied as error:
+            # Odoo's own refusals (its cooldown per address) say why.
+            reason = None if error.args == AccessDenied().args else str(error)
+            cls._audit_login_apart(login, "login_failed", note=reason)
+            raise
+        # Only an interactive login goes on to the second factor, if any.
+        interactive = (user_agent_env or {}).get("interactive", True)
+        cls._audit_login_apart(
+            login,
+            "login",
+            user_id=auth_info["uid"],
+            second_factor=interactive and auth_info.get("mfa") != "skip",
+        )
+        return auth_info
+
+    def _totp_check(self, code):
+        """Count a wrong two-factor code as a failed login of this user."""
+        login = self.sudo().login
+        refusal = self._refuse_locked_out(login)
+        if refusal:
+            raise AccessDenied(refusal)
+        try:
+            return super()._totp_check(code)
+        except AccessDenied:
+            note = self.env._("Wrong two-factor authentication code.")
+            self._audit_login_apart(login, "login_failed", note=note, user_id=self.id)
+            raise
+
+    @classmethod
+    def _refuse_locked_out(cls, login):
+        """Return why ``login`` may not try now, having recorded the refusal.
+
+        :return: the translated message, or None when the login may try
+        """
+        with cls.pool.cursor() as cr:
+            users = api.Environment(cr, SUPERUSER_ID, {"lang": _request_lang()})[
+                cls._name
+            ]
+            unlock = users._login_unlock_time(login)
+            if not unlock:
+                return None
+            minutes = math.ceil((unlock - fields.Datetime.now()).total_seconds() / 60)
+            message = users.env._(
+                "Too many failed logins for %(login)s: try again in %(minutes)s "
+                "minute(s).",
+                login=login,
+                minutes=max(minutes, 1),
+            )
+            users._audit_login(login, "login_locked", note=message)
+        _logger.warning("Login %r refused: locked out until %s", login, unlock)
+        return message
+
+    @classmethod
+    def _audit_login_apart(
+        cls, login, event, note=None, user_id=None, second_factor=False
+    ):
+        """Record a login event in a transaction of its own, committed at once."""
+        with cls.pool.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {"lang": _request_lang()})
+            env[cls._name]._audit_login(
+                login, event, note=note, user_id=user_id, second_factor=second_factor
+            )
+
+    @api.model
+    def _audit_login(self, login, event, note=None, user_id=None, second_factor=False):
+        """Record a login event with the login typed and its user, if any.
+
+        :param str event: ``login``, ``login_failed`` or ``login_locked``
+        :param int user_id: the user, when known; else the one with the login
+        :param bool second_factor: a login that goes on to the user's second
+            factor if they have one (noted)
+        """
+        if user_id is None:
+            user_id = (
+                self.with_context(active_test=False)
+                .search(
+                    self._get_login_domain(login or ""),
+                    order=self._get_login_order(),
+                    limit=1,
+                )
+                .id
+            )
+        if event == "login" and not note and second_factor:
+            if self.browse(user_id)._mfa_url():
+                note = self.env._("Password accepted; two-factor code asked.")
+        self.env["order.audit.event"]._record_events(
+            [
+                {
+                    "event": event,
+                    "stage": "access",
+                    "user_id": user_id or False,
+                    "login": login,
+                    "note": note,
+                }
+            ]
+        )
+
+    # ----------------------------------------------------------- lockout --
+
+    @api.model
+    def _login_unlock_time(self, login):
+        """Return when ``login`` may try to log in again, or None if it may now.
+
+        A login is locked out once it failed N times within the last M minutes
+        since its last successful login (system parameters
+        ``order_management.lockout_attempts`` and ``_minutes``, 0 turning the
+        lockout off). The lock lifts M minutes after the Nth latest of those
+        failures. Refused attempts do not count: the lock does not last for
+        as long as someone keeps trying. One indexed query.
+        """
+        attempts, minutes = self._lockout_settings()
+        if not login or attempts <= 0 or minutes <= 0:
+            return None
+        window = timedelta(minutes=minutes)
+        since = fields.Datetime.now() - window
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT failure.timestamp
+                  FROM order_audit_event failure
+                 WHERE failure.login = %(login)s
+                   AND failure.event = 'login_failed'
+                   AND failure.timestamp > %(since)s
+                   AND failure.id > COALESCE((
+                        SELECT max(success.id)
+                          FROM order_audit_event success
+                         WHERE success.login = %(login)s
+                           AND success.event = 'login'
+                           AND success.timestamp > %(since)s
+                       ), 0)
+                 ORDER BY failure.timestamp DESC, failure.id DESC
+                OFFSET %(skip)s LIMIT 1
+                """,
+                login=login,
+                since=since,
+                skip=attempts - 1,
+            )
+        )
+        row = self.env.cr.fetchone()
+        return row[0] + window if row else None
+
+    @api.model
+    def _lockout_settings(self):
+        """Return (failed logins that lock, minutes they count for)."""
+        params = self.env["ir.config_parameter"].sudo()
+        settings = []
+        for key, default in (
+            ("order_management.lockout_attempts", LOCKOUT_ATTEMPTS),
+            ("order_management.lockout_minutes", LOCKOUT_MINUTES),
+        ):
+            value = params.get_param(key, default)
+            try:
+                settings.append(int(value))
+            except ValueError:
+                # A typo in a parameter must not stop everyone from logging in.
+                _logger.warning("System parameter %s is not a number: %r", key, value)
+                settings.append(default)
+        return tuple(settings)
+
+    # --------------------------------------------------------- open work --
+
+    def _internal_active(self):
+        # Portal users hold no internal work: their own deactivation stays free.
+        return self.filtered(lambda u: u.active and not u.share)
+
+    def _get_open_work(self):
+        """Return the work these users still hold, kind by kind.
+
+        Searched as the superuser: whoever archives a user may not read the
+        work itself.
+
+        :return: list of OpenWork, only the kinds with records
+        """
+        kinds = [
+            (
+                self.env._("Review rounds"),
+                "sale.order.review",
+                "assigned_user_id",
+                [
+                    ("decision", "=", "pending"),
+                    ("order_id.state", "in", ("draft", "sent")),
+                ],
+            ),
+            (self.env._("Activities"), "mail.activity", "user_id", []),
+            (
+                self.env._("Incidents"),
+                "order.incident",
+                "responsible_id",
+                [("state", "in", INCIDENT_OPEN_STATES)],
+            ),
+            (
+                self.env._("Task assignment rules led"),
+                "order.assignment.rule",
+                "lead_user_id",
+                [],
+            ),
+            # Their salesperson is who gets rejected orders back and who the
+            # customer deals with; clerks see only their own orders.
+            (
+                self.env._("Open orders as salesperson"),
+                "sale.order",
+                "user_id",
+                [
+                    ("state", "in", ("draft", "sent", "sale")),
+                    ("completed_date", "=", False),
+                ],
+            ),
+        ]
+        work = []
+        for label, model, field, domain in kinds:
+            records = self.env[model].sudo().search([(field, "in", self.ids)] + domain)
+            if records:
+                work.append(OpenWork(label, records, field))
+        return work
+
+    def _with_open_work(self):
+        """Return those of these users who hold open work."""
+        holders = self.browse()
+        for item in self._get_open_work():
+            holders |= item.records[item.field]
+        return self & holders
+
+    def _check_no_open_work(self):
+        """Refuse to archive users who still hold work, naming it."""
+        busy = self._with_open_work()
+        if busy:
+            user = busy[0]
+            raise UserError(
+                self.env._(
+                    "%(user)s still holds open work: %(work)s. Hand it over to a "
+                    "successor first (Hand Over Work on the user).",
+                    user=user.display_name,
+                    work=self._describe_work(user._get_open_work()),
+                )
+            )
+
+    def _check_roles_keep_work(self, groups_before):
+        """Refuse to take a role from users still holding work that needs it.
+
+        The work of a role: the review rounds of its group, the team tasks of
+        the assignment rules of its group.
+
+        :param dict groups_before: user -> their groups before the change
+        """
+        lost = {
+            user: groups_before[user] - user.groups_id
+            for user in self
+            if groups_before[user] - user.groups_id
+        }
+        if not lost:
+            return
+        users = self.browse([user.id for user in lost])
+        groups = self.env["res.groups"].union(*lost.values())
+        needing = []
+        reviews = (
+            self.env["sale.order.review"]
+            .sudo()
+            .search(
+                [
+                    ("assigned_user_id", "in", users.ids),
+                    ("reviewer_group_id", "in", groups.ids),
+                    ("decision", "=", "pending"),
+                    ("order_id.state", "in", ("draft", "sent")),
+                ]
+            )
+        )
+        needing += [
+            (review.assigned_user_id, review.reviewer_group_id, review.order_id)
+            for review in reviews
+        ]
+        rules = (
+            self.env["order.assignment.rule"]
+            .sudo()
+            .search([("group_id", "in", groups.ids)])
+        )
+        if rules:
+            group_of = {rule.activity_type_id: rule.group_id for rule in rules}
+            tasks = (
+                self.env["mail.activity"]
+                .sudo()
+                .search(
+                    [
+                        ("user_id", "in", users.ids),
+                        ("activity_type_id", "in", rules.activity_type_id.ids),
+                    ]
+                )
+            )
+            needing += [
+                (task.user_id, group_of[task.activity_type_id], task) for task in tasks
+            ]
+        for user, group, record in needing:
+            if group in lost[user]:
+                raise UserError(
+                    self.env._(
+                        "%(user)s cannot leave the role %(role)s: they still hold "
+                        "%(work)s of it. Hand their work over first (Hand Over "
+                        "Work on the user).",
+                        user=user.display_name,
+                        role=group.full_name,
+                        work=_work_names(record)[0],
+                    )
+                )
+
+    @api.model
+    def _describe_work(self, work, separator="; "):
+        """Return "Review rounds: 2 (S00012, S00013); Incidents: 1 (INC/0001)"."""
+        parts = []
+        for item in work:
+            names = _work_names(item.records[:NAMED_RECORDS])
+            if len(item.records) > NAMED_RECORDS:
+                names.append("...")
+            parts.append(
+                self.env._(
+                    "%(kind)s: %(count)s (%(names)s)",
+                    kind=item.label,
+                    count=len(item.records),
+                    names=", ".join(names),
+                )
+            )
+        return separator.join(parts)
+
+    # ---------------------------------------------------------- handover --
+
+    def _hand_over_work(self, successor):
+        """Give all the open work of this user to ``successor``, and log it.
+
+        One ``handover`` event per kind of work moved, with its count.
+
+        :return: list of OpenWork moved
+        :raise UserError: when the successor cannot take part of the work
+        """
+        self.ensure_one()
+        work = self._get_open_work()
+        self._check_successor(successor, work)
+
+        events = []
+        for item in work:
+            item.records.with_context(**QUIET_CONTEXT).write({item.field: successor.id})
+            events.append(
+                {
+                    "event": "handover",
+                    "stage": "access",
+                    "res_model": item.records._name,
+                    "changes": {item.field: [self.id, successor.id]},
+                    "note": self.env._(
+                        "%(kind)s: %(count)s of %(user)s handed over to "
+                        "%(successor)s.",
+                        kind=item.label,
+                        count=len(item.records),
+                        user=self.display_name,
+                        successor=successor.display_name,
+                    ),
+                }
+            )
+        self.env["order.audit.event"]._record_events(events)
+        _logger.info(
+            "work of user %s handed over to user %s: %s",
+            self.id,
+            successor.id,
+            ", ".join(f"{len(item.records)} {item.records._name}" for item in work),
+        )
+        return work
+
+    def _check_successor(self, successor, work):
+        """Refuse a successor who could not do the work handed over."""
+        self.ensure_one()
+        if not successor.active or successor.share or successor == self:
+            raise UserError(
+                self.env._(
+                    "%(successor)s cannot take over the work of %(user)s: pick "
+                    "another active internal user.",
+                    successor=successor.display_name,
+                    user=self.display_name,
+                )
+            )
+        # Groups of which the successor needs one, per kind of work.
+        needed = {
+            "sale.order": ["sales_team.group_sale_salesman"],
+            "order.incident": [
+                "sales_team.group_sale_salesman",
+                "stock.group_stock_user",
+            ],
+        }
+        for item in work:
+            groups = self.env["res.groups"].browse(
+                [self.env.ref(xmlid).id for xmlid in needed.get(item.records._name, [])]
+            )
+            if groups and not groups & successor.groups_id:
+                raise UserError(
+                    self.env._(
+                        "%(successor)s cannot take over %(kind)s: they need the "
+                        "group %(groups)s.",
+                        successor=successor.display_name,
+                        kind=item.label,
+                        groups=self.env._(" or ").join(groups.mapped("full_name")),
+                    )
+                )
+            if item.records._name == "sale.order.review":
+                self._check_successor_reviews(successor, item.records)
+
+    def _check_successor_reviews(self, successor, reviews):
+        """The successor must be allowed to decide every round they take."""
+        for review in reviews:
+            # The review's own rule, seen as the successor.
+            order = review.order_id.with_user(successor).sudo()
+            try:
+                order._check_reviewer(review)
+            except AccessError as error:
+                raise UserError(
+                    self.env._(
+                        "%(successor)s cannot take over the review of %(order)s: "
+                        "%(reason)s",
+                        successor=successor.display_name,
+                        order=order.name,
+                        reason=error.args[0],
+                    )
+                ) from error
+
+
+def _request_lang():
+    """Return the language of the HTTP request being served, if any."""
+    return request.env.lang if request and request.env else None
+
+
+def _work_names(records):
+    """Return how to name each of ``records`` to whoever must hand them over."""
+    if records._name == "mail.activity":
+        # An activity's name is its summary: say what it is about too.
+        return [
+            f"{task.display_name} ({task.res_name})"
+            if task.res_name
+            else task.display_name
+            for task in records
+        ]
+    return records.mapped("display_name")

@@ -21,3 +21,4 @@ from . import test_tracking
 from . import test_audit_archive
 from . import test_audit_changes
 from . import test_xss
+from . import test_accounts

@@ -31,7 +31,13 @@ class OrderManagementCommon(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, **DISABLED_MAIL_CONTEXT))
 
         cls.users = {
-            role: new_test_user(cls.env, login=f"om_test_{role}", groups=groups)
+            # One email per person: users may not share one.
+            role: new_test_user(
+                cls.env,
+                login=f"om_test_{role}",
+                email=f"om_test_{role}@example.com",
+                groups=groups,
+            )
             for role, groups in ROLE_GROUPS.items()
         }
         cls.clerk = cls.users["clerk"]

@@ -51,6 +51,10 @@ MODEL_ACCESS = {
     # the archiving service, read by those who read the whole history.
     "order.audit.archive": "---- ---- ---- ---- r--- r--- ---- ----",
     "order.audit.archive.head": "---- ---- ---- ---- r--- r--- ---- ----",
+    # Who holds which role, for the periodic access review.
+    "order.access.review": "---- ---- ---- ---- r--- r--- ---- ----",
+    # Handing a leaver's work over is for the administrators of access rights.
+    "res.users.handover": "---- ---- ---- ---- ---- ---- ---- ----",
     # Settings: read by the roles whose work runs the checks, kept by the
     # Order Manager; the task assignment runs as the system.
     "order.legality.rule": "r--- r--- r--- r--- rwcu r--- ---- ----",
@@ -151,7 +155,10 @@ class TestAccessMatrix(OrderManagementCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.users["internal"] = new_test_user(
-            cls.env, login="om_test_internal", groups="base.group_user"
+            cls.env,
+            login="om_test_internal",
+            email="om_test_internal@example.com",
+            groups="base.group_user",
         )
         customers = []
         for login in ("om_test_portal", "om_test_portal2"):

@@ -28,6 +28,7 @@ class TestAuditChanges(OrderManagementCommon):
         cls.user_admin = new_test_user(
             cls.env,
             login="om_test_user_admin",
+            email="om_test_user_admin@example.com",
             groups="base.group_user,base.group_erp_manager",
         )
         cls.immediate = cls.env.ref("account.account_payment_term_immediate")

@@ -15,16 +15,19 @@ class TestPortalTracking(HttpCase):
         cls.clerk = new_test_user(
             cls.env,
             login="om_pt_clerk",
+            email="om_pt_clerk@example.com",
             groups="base.group_user,order_management.group_order_clerk",
         )
         cls.reviewer = new_test_user(
             cls.env,
             login="om_pt_reviewer",
+            email="om_pt_reviewer@example.com",
             groups="base.group_user,order_management.group_order_reviewer",
         )
         cls.logistics = new_test_user(
             cls.env,
             login="om_pt_logistics",
+            email="om_pt_logistics@example.com",
             groups="base.group_user,order_management.group_order_logistics",
         )
         cls.customers = [

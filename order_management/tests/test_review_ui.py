@@ -15,11 +15,13 @@ class TestReviewUi(HttpCase):
         cls.clerk = new_test_user(
             cls.env,
             login="om_ui_clerk",
+            email="om_ui_clerk@example.com",
             groups="base.group_user,order_management.group_order_clerk",
         )
         cls.reviewer = new_test_user(
             cls.env,
             login="om_ui_reviewer",
+            email="om_ui_reviewer@example.com",
             password="om_ui_reviewer_pw",
             groups="base.group_user,order_management.group_order_reviewer",
         )

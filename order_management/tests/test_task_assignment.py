@@ -75,6 +75,7 @@ class TestTaskAssignment(OrderManagementCommon):
             users |= new_test_user(
                 cls.env,
                 login=f"om_test_{name}_{index}",
+                email=f"om_test_{name}_{index}@example.com",
                 groups_id=[internal.id, team.id],
             )
         return team, users

@@ -260,6 +260,7 @@ class TestXssPortal(InertMixin, HttpCase):
             new_test_user(
                 cls.env,
                 login=f"om_xss_{role}",
+                email=f"om_xss_{role}@example.com",
                 groups=f"base.group_user,order_management.group_order_{role}",
             )
             for role in ("clerk", "reviewer", "logistics")

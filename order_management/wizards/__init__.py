@@ -1,1 +1,2 @@
 from . import sale_order_reject_wizard
+from . import res_users_handover
