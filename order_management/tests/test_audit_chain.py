@@ -121,3 +121,24 @@ class TestAuditChain(OrderManagementCommon):
         cr.execute("ALTER TABLE order_audit_event ENABLE TRIGGER USER")
         Event.invalidate_model()
         self.assertEqual(Event._verify_chain(), second)
+
+    def test_07_rejection_and_cancellation_are_logged_with_who_and_why(self):
+        """The order operations outside the happy path: reject, then cancel."""
+        order = self._create_order()
+        order.with_user(self.reviewer).action_reject("Wrong delivery address.")
+        order.with_user(self.clerk).action_cancel()
+
+        events = order.audit_event_ids.sorted("id")
+        rejected, cancelled = events.filtered(lambda e: e.event in ("reject", "cancel"))
+        self.assertEqual(
+            (rejected.user_id, rejected.from_state, rejected.to_state),
+            (self.reviewer, "waiting", "rejected"),
+        )
+        self.assertIn("Wrong delivery address.", rejected.note)
+        self.assertEqual(
+            (cancelled.user_id, cancelled.stage, cancelled.to_state),
+            (self.clerk, "sale", "cancel"),
+        )
+        # Chained like every other event of the order.
+        self.assertEqual(cancelled, events[-1])
+        self.assertEqual(cancelled.previous_hash, events[-2].hash)
