@@ -29,6 +29,7 @@
         "data/order_special_type_data.xml",
         "data/ir_cron_data.xml",
         "data/ir_sequence_data.xml",
+        "data/order_backup_data.xml",
         "wizards/sale_order_reject_wizard_views.xml",
         "views/order_import_job_views.xml",
         "views/order_incident_views.xml",
@@ -45,6 +46,8 @@
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/order_assignment_rule_views.xml",
+        "views/order_backup_views.xml",
+        "views/order_restore_drill_views.xml",
         "views/order_management_menus.xml",
     ],
     "demo": [

@@ -22,3 +22,5 @@ from . import order_import_job
 from . import payment_transaction
 from . import order_audit_archive
 from . import order_audit_archive_head
+from . import order_backup
+from . import order_restore_drill
