@@ -18,3 +18,6 @@ from . import test_special_orders
 from . import test_task_assignment
 from . import test_tracking
 from . import test_audit_archive
+from . import test_backup_files
+from . import test_backup_retention
+from . import test_backup
