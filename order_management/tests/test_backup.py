@@ -1,22 +1,30 @@
 import io
 import os
+import shlex
 import shutil
+import string
 import tempfile
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
-from odoo import fields
+from odoo import fields, release
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import config, mute_logger
 
 from odoo.addons.order_management.cli import order_backup as cli
 from odoo.addons.order_management.tools import backup_offsite
+from odoo.addons.order_management.tools.audit_chain import event_hash
 from odoo.addons.order_management.tools.backup_database import (
+    connect,
     database_exists,
     drop_database,
+    read_state,
     restore_backup,
+    run_check,
+    take_backup,
 )
 from odoo.addons.order_management.tools.backup_files import (
     KEY_ENV,
@@ -28,6 +36,8 @@ from odoo.addons.order_management.tools.backup_files import (
     read_manifest,
     write_key_file,
 )
+
+RUNBOOK = Path(__file__).parents[1] / "readme" / "RECOVERY.md"
 
 BACKUP_LOGGERS = (
     "odoo.addons.order_management.models.order_backup",
@@ -327,6 +337,129 @@ class TestBackup(BackupCommon):
             self.Backup.with_user(self.clerk).search([])
         with self.assertRaises(AccessError):
             self.Drill.with_user(self.clerk).search([])
+
+    def test_09_the_runbook_recovers_a_database(self):
+        """The runbook's commands, as written, restore a backup of a database
+        with a history into a new database holding what the manifest says,
+        the audit chain whole; a changed event is caught by the check."""
+        commands = runbook_commands()
+        self.assertEqual(
+            [c.split()[5] for c in commands], ["list", "verify", "restore"]
+        )
+        # The test database's history is whatever its installation wrote:
+        # give a copy of it a few events more, and back that copy up.
+        source = self.scratch_name("runbook_source")
+        restore_backup(self.backup.file_path, self.key, source)
+        events = append_events(source, 3)
+        backup = self.tmp / "backups" / "runbook.ombackup"
+        manifest = take_backup(
+            source,
+            backup,
+            self.key,
+            {"created": "now", "odoo_version": release.version, "kind": "full"},
+        )
+        (self.tmp / "backups" / "runbook.ombackup.sha256").write_text(
+            f"{file_sha256(backup)}  runbook.ombackup\n"
+        )
+        self.assertEqual(manifest["audit"]["last_event_id"], events[-1])
+
+        restored = self.scratch_name("runbook")
+        out = self.run_runbook(commands, str(backup), restored)
+        self.assertIn(f"{backup}\t", out)
+        self.assertIn("checksum ok", out)
+        self.assertIn(f"intact: {backup}", out)
+        self.assertIn(f"restored: {backup} into {restored}", out)
+        self.assertIn(
+            "check: ok; addon installed 18.0.1.0.0; audit chain intact, "
+            f"{manifest['audit']['events']} events",
+            out,
+        )
+        state = database_state(restored)
+        self.assertEqual(state["row_counts"], manifest["row_counts"])
+        self.assertEqual(state["audit"], manifest["audit"])
+
+        # Change one event of the source behind the database's back: the
+        # check names it.
+        with closing(connect(source)) as cr:
+            cr.execute(
+                "ALTER TABLE order_audit_event DISABLE TRIGGER USER;"
+                "UPDATE order_audit_event SET note = 'changed' WHERE id = %s;"
+                "ALTER TABLE order_audit_event ENABLE TRIGGER USER",
+                [events[1]],
+            )
+            cr.commit()
+        report = run_check(source)
+        self.assertFalse(report["ok"])
+        self.assertEqual(report["chain"], f"broken at event {events[1]}")
+
+    def run_runbook(self, commands, backup, new_db):
+        """Run the runbook's order-backup commands; return what they wrote."""
+        values = {
+            "ADDONS": config["addons_path"],
+            "CONF": "odoo.conf",
+            "KEY_FILE": str(self.key_file),
+            "BACKUP_DIR": str(self.tmp / "backups"),
+            "BACKUP": backup,
+            "NEW_DB": new_db,
+        }
+        out = io.StringIO()
+        for command in commands:
+            words = shlex.split(string.Template(command).substitute(values))
+            args = words[words.index("order-backup") + 1 :]
+            options, odoo_args = cli.parse_args(args)
+            self.assertEqual(odoo_args, ["-c", "odoo.conf"])
+            status = cli.run_file_action(out, options)
+            self.assertEqual(status, cli.OK, f"{command}:\n{out.getvalue()}")
+        return out.getvalue()
+
+
+def runbook_commands():
+    """The order-backup commands of the README's recovery runbook."""
+    text = RUNBOOK.read_text().split("### Recovery runbook", 1)[1]
+    step_one = text.split("\n2. ", 1)[0]
+    return [
+        line.strip()
+        for line in step_one.splitlines()
+        if line.strip().startswith("odoo-bin") and "order-backup" in line
+    ]
+
+
+def database_state(dbname):
+    with closing(connect(dbname)) as cr:
+        return read_state(cr)
+
+
+def append_events(dbname, count):
+    """Append ``count`` chained data-change events to ``dbname``'s history, as
+    the audit writer would; return their ids."""
+    ids = []
+    with closing(connect(dbname)) as cr:
+        cr.execute(
+            "SELECT hash FROM order_audit_event "
+            "WHERE order_id IS NULL AND hash IS NOT NULL ORDER BY id DESC LIMIT 1"
+        )
+        previous = (cr.fetchone() or [""])[0]
+        for number in range(count):
+            vals = {
+                "timestamp": fields.Datetime.now(),
+                "user_id": 2,
+                "event": "change",
+                "stage": "data",
+                "res_model": "res.partner",
+                "res_id": 1,
+                "changes": f'{{"name": ["before {number}", "after {number}"]}}',
+            }
+            vals["previous_hash"] = previous
+            vals["hash"] = previous = event_hash(vals, previous)
+            columns = list(vals)
+            cr.execute(
+                f"INSERT INTO order_audit_event ({', '.join(columns)}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id",
+                [vals[column] for column in columns],
+            )
+            ids.append(cr.fetchone()[0])
+        cr.commit()
+    return ids
 
 
 def fields_filestore(dbname):
