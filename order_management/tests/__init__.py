@@ -21,3 +21,4 @@ from . import test_audit_archive
 from . import test_backup_files
 from . import test_backup_retention
 from . import test_backup
+from . import test_backup_sftp
