@@ -22,3 +22,4 @@ from . import test_backup_files
 from . import test_backup_retention
 from . import test_backup
 from . import test_backup_sftp
+from . import test_backup_pitr
