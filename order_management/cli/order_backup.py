@@ -11,6 +11,11 @@ As for every addon command, the addons path comes first:
 - ``list [--dir DIR]``: the backup files of a folder, newest first, with
   whether each matches its checksum file;
 - ``genkey --key-file PATH``: write a new encryption key;
+- ``base-backup --into DIR --pg-host H --pg-port P --pg-user U``: a base
+  backup of the whole cluster for point-in-time recovery (a role with the
+  REPLICATION right; run as root or the postgres account);
+- ``pitr-restore --base DIR --wal-archive DIR --data-dir NEW --target-time T``:
+  prepare a new data folder that recovers to T when started;
 - ``check -d DB``: load the addon on DB and verify its audit chain (run by
   drills and restores on the database they restored).
 
@@ -41,8 +46,19 @@ from ..tools.backup_files import (
     read_checksum_file,
     write_key_file,
 )
+from ..tools.backup_pitr import prepare_recovery, take_base_backup
 
-ACTIONS = ("backup", "drill", "restore", "verify", "list", "genkey", "check")
+ACTIONS = (
+    "backup",
+    "drill",
+    "restore",
+    "verify",
+    "list",
+    "genkey",
+    "check",
+    "base-backup",
+    "pitr-restore",
+)
 # The actions that work inside a database given with -d.
 DATABASE_ACTIONS = ("backup", "drill", "check")
 
@@ -103,6 +119,21 @@ def run_file_action(out, options):
             return OK
         if options.action == "list":
             return list_backups(out, options.dir or default_dir())
+        if options.action == "base-backup":
+            files = take_base_backup(
+                options.into, options.pg_host, options.pg_port, options.pg_user
+            )
+            out.write(f"base backup: {options.into} ({', '.join(files)})\n")
+            return OK
+        if options.action == "pitr-restore":
+            prepare_recovery(
+                options.base, options.wal_archive, options.data_dir, options.target_time
+            )
+            out.write(
+                f"prepared: {options.data_dir} recovers to {options.target_time} "
+                "when started\n"
+            )
+            return OK
         key = load_key(options.key_file or config.get("order_backup_key_file"))
         if options.action == "verify":
             return verify(out, options.file, key)
@@ -247,6 +278,26 @@ def _get_parser():
     list_parser = actions.add_parser("list", help="list the backup files")
     list_parser.add_argument(
         "--dir", help="the backup folder (default: the configured one)"
+    )
+    base_parser = actions.add_parser(
+        "base-backup", help="a base backup of the cluster, for point-in-time recovery"
+    )
+    base_parser.add_argument("--into", required=True, help="a new folder")
+    base_parser.add_argument("--pg-host", required=True, help="socket folder or host")
+    base_parser.add_argument("--pg-port", default="5432")
+    base_parser.add_argument(
+        "--pg-user", required=True, help="a role with the REPLICATION right"
+    )
+    pitr_parser = actions.add_parser(
+        "pitr-restore", help="prepare a data folder that recovers to a time"
+    )
+    pitr_parser.add_argument("--base", required=True, help="the base backup folder")
+    pitr_parser.add_argument("--wal-archive", required=True, help="the WAL archive")
+    pitr_parser.add_argument("--data-dir", required=True, help="a new data folder")
+    pitr_parser.add_argument(
+        "--target-time",
+        required=True,
+        help="recover up to this time, with its zone: '2025-03-01 14:05:00+00'",
     )
     genkey_parser = actions.add_parser("genkey", help="write a new encryption key")
     genkey_parser.add_argument("--key-file", required=True, help="the file to create")

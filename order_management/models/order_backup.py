@@ -2,7 +2,7 @@ import json
 import logging
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from odoo import api, fields, models, release
@@ -19,6 +19,7 @@ from ..tools.backup_files import (
     load_key,
     write_checksum_file,
 )
+from ..tools.backup_pitr import archiving_status
 from ..tools.backup_retention import DEFAULT_POLICY, backups_to_keep, parse_policy
 
 _logger = logging.getLogger(__name__)
@@ -38,7 +39,21 @@ SETTINGS = {
         "order_backup_sftp_known_hosts",
         "order_management.backup_sftp_known_hosts",
     ),
+    "interval": (
+        "order_backup_interval_hours",
+        "order_management.backup_interval_hours",
+    ),
+    "fallback_interval": (
+        "order_backup_fallback_hours",
+        "order_management.backup_fallback_hours",
+    ),
 }
+
+# Hours between two full backups when the server archives its WAL (the
+# archive covers the time between), and when it does not (only full backups
+# protect the data, so more often).
+DEFAULT_INTERVAL_HOURS = 24
+DEFAULT_FALLBACK_HOURS = 6
 
 ALERT_ACTIVITY = "order_management.mail_activity_type_backup_problem"
 
@@ -84,6 +99,8 @@ class OrderBackup(models.Model):
     audit_events = fields.Integer(string="Audit Events", readonly=True)
     audit_head = fields.Char(string="Audit Chain Head", readonly=True)
     error = fields.Text(readonly=True)
+    pitr_available = fields.Boolean(string="Point-in-time Recovery", readonly=True)
+    pitr_note = fields.Char(string="Point-in-time Recovery Status", readonly=True)
     offsite_state = fields.Selection(
         [
             ("none", "Not Configured"),
@@ -201,7 +218,12 @@ class OrderBackup(models.Model):
         clock = time.monotonic()
         stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
         name = f"{dbname}_{stamp}{BACKUP_SUFFIX}"
-        vals = {"name": name, "database": dbname, "started_at": started}
+        vals = {
+            "name": name,
+            "database": dbname,
+            "started_at": started,
+            **self._get_pitr_vals(),
+        }
         try:
             key = self._get_key()
             folder = self._get_backup_dir()
@@ -384,7 +406,63 @@ class OrderBackup(models.Model):
             )
 
     @api.model
+    def _get_pitr_vals(self):
+        """Say whether the database server archives its WAL, so that it can
+        be recovered to any point in time, in words for the dashboard."""
+        available, reason = archiving_status(self.env.cr)
+        if available:
+            note = self.env._(
+                "Point-in-time recovery available: %(reason)s. Full backups "
+                "every %(hours)s hours.",
+                reason=reason,
+                hours=f"{self._get_interval_hours(True):g}",
+            )
+        else:
+            note = self.env._(
+                "No point-in-time recovery: the database server does not archive "
+                "its WAL (%(reason)s). Full backups are taken every %(hours)s "
+                "hours instead.",
+                reason=reason,
+                hours=f"{self._get_interval_hours(False):g}",
+            )
+        return {"pitr_available": available, "pitr_note": note}
+
+    @api.model
+    def _get_interval_hours(self, archiving):
+        """Hours between scheduled full backups."""
+        if archiving:
+            value = self._get_setting("interval", DEFAULT_INTERVAL_HOURS)
+        else:
+            value = self._get_setting("fallback_interval", DEFAULT_FALLBACK_HOURS)
+        try:
+            return max(float(value), 0.0)
+        except ValueError:
+            return DEFAULT_FALLBACK_HOURS
+
+    @api.model
+    def _is_backup_due(self):
+        """Whether the scheduled action takes a full backup now: when the
+        newest one is older than the interval, which is shorter when the
+        server does not archive its WAL."""
+        archiving, _reason = archiving_status(self.env.cr)
+        newest = self.search(
+            [("database", "=", self.env.cr.dbname), ("state", "!=", "failed")],
+            order="started_at desc",
+            limit=1,
+        )
+        if not newest:
+            return True
+        hours = self._get_interval_hours(archiving)
+        # A few minutes of slack: the scheduler wakes up late now and then.
+        due_at = newest.started_at + timedelta(hours=hours, minutes=-5)
+        return fields.Datetime.now() >= due_at
+
+    @api.model
     def _cron_backup(self):
-        """Scheduled: a full backup, its off-site copy, then the retention."""
-        self._run_backup()
+        """Scheduled (hourly): a full backup when one is due, its off-site
+        copy, then the retention."""
+        if not self._is_backup_due():
+            return self.browse()
+        backup = self._run_backup()
         self._apply_retention()
+        return backup

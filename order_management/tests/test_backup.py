@@ -37,6 +37,7 @@ from odoo.addons.order_management.tools.backup_files import (
     write_key_file,
 )
 
+ARCHIVING = "odoo.addons.order_management.models.order_backup.archiving_status"
 RUNBOOK = Path(__file__).parents[1] / "readme" / "RECOVERY.md"
 
 BACKUP_LOGGERS = (
@@ -391,6 +392,31 @@ class TestBackup(BackupCommon):
         report = run_check(source)
         self.assertFalse(report["ok"])
         self.assertEqual(report["chain"], f"broken at event {events[1]}")
+
+    def test_10_without_wal_archiving_full_backups_come_more_often(self):
+        """A server that does not archive its WAL is named on each backup,
+        and the scheduled backup is then due every 6 hours, not every 24."""
+        Backup = self.Backup
+        # Only this class's backup counts, whatever the database held before.
+        self.Backup.search([("id", "!=", self.backup.id)]).state = "failed"
+        with patch(ARCHIVING, return_value=(False, "archive_mode is off")):
+            vals = Backup._get_pitr_vals()
+            self.assertFalse(vals["pitr_available"])
+            self.assertIn("archive_mode is off", vals["pitr_note"])
+            self.assertIn("every 6 hours", vals["pitr_note"])
+            self.assertFalse(Backup._is_backup_due())
+            self.assertFalse(Backup._cron_backup())
+            self.backup.started_at -= timedelta(hours=5)
+            self.assertFalse(Backup._is_backup_due())
+            self.backup.started_at -= timedelta(hours=1)
+            self.assertTrue(Backup._is_backup_due())
+        with patch(ARCHIVING, return_value=(True, "WAL archived")):
+            self.assertIn("every 24 hours", Backup._get_pitr_vals()["pitr_note"])
+            self.assertFalse(Backup._is_backup_due())
+            self.set_param("order_management.backup_interval_hours", "5")
+            self.assertTrue(Backup._is_backup_due())
+        # The shared test server: whatever it does, the backup said it.
+        self.assertIn("point-in-time recovery", self.backup.pitr_note.lower())
 
     def run_runbook(self, commands, backup, new_db):
         """Run the runbook's order-backup commands; return what they wrote."""

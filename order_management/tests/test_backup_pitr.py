@@ -1,3 +1,4 @@
+import io
 import os
 import shutil
 import tempfile
@@ -8,9 +9,11 @@ from unittest import TestCase
 
 import psycopg2
 
+from odoo.addons.order_management.cli import order_backup as cli
 from odoo.addons.order_management.tools.backup_files import BackupError
 from odoo.addons.order_management.tools.backup_pitr import (
     BASE_FILE,
+    append_settings,
     archive_settings,
     archiving_status,
     as_pg_owner,
@@ -19,7 +22,6 @@ from odoo.addons.order_management.tools.backup_pitr import (
     pg_ctl,
     prepare_recovery,
     run,
-    take_base_backup,
 )
 
 PORT = 5432
@@ -113,8 +115,11 @@ class TestPointInTimeRecovery(TestCase):
             "INSERT INTO sale_order (name) VALUES ('S00001')",
         )
         base = self.tmp / "base"
-        files = take_base_backup(base, self.socket, PORT, ADMIN)
-        self.assertIn(BASE_FILE, files)
+        out = self.order_backup(
+            f"base-backup --into {base} --pg-host {self.socket} --pg-port {PORT} "
+            f"--pg-user {ADMIN}"
+        )
+        self.assertIn(BASE_FILE, out)
 
         self.query(self.socket, "INSERT INTO sale_order (name) VALUES ('S00002')")
         time.sleep(1)
@@ -131,11 +136,19 @@ class TestPointInTimeRecovery(TestCase):
         recovered_socket = self.tmp / "recovered_socket"
         recovered_socket.mkdir()
         give_to_pg_owner(recovered_socket)
-        prepare_recovery(
-            base,
-            self.archive,
-            recovered,
+        self.order_backup(
+            "pitr-restore",
+            "--base",
+            str(base),
+            "--wal-archive",
+            str(self.archive),
+            "--data-dir",
+            str(recovered),
+            "--target-time",
             target,
+        )
+        append_settings(
+            recovered / "postgresql.auto.conf",
             {"unix_socket_directories": str(recovered_socket), "archive_mode": "off"},
         )
         self.start(recovered)
@@ -154,6 +167,15 @@ class TestPointInTimeRecovery(TestCase):
 
         with self.assertRaisesRegex(BackupError, "not empty"):
             prepare_recovery(base, self.archive, recovered, target)
+
+    def order_backup(self, *args):
+        """Run an order-backup action; return what it wrote."""
+        args = args[0].split() if len(args) == 1 else list(args)
+        options, odoo_args = cli.parse_args(args)
+        self.assertEqual(odoo_args, [])
+        out = io.StringIO()
+        self.assertEqual(cli.run_file_action(out, options), cli.OK, out.getvalue())
+        return out.getvalue()
 
     def archiving(self, socket):
         with self.connect(socket) as cnx, cnx.cursor() as cr:
