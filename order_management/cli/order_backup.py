@@ -11,6 +11,8 @@ As for every addon command, the addons path comes first:
 - ``list [--dir DIR]``: the backup files of a folder, newest first, with
   whether each matches its checksum file;
 - ``genkey --key-file PATH``: write a new encryption key;
+- ``restore-filestore --from DIR --to DIR``: decrypt the incremental filestore
+  copy (``<backup folder>/<db>/filestore``) into a database's filestore;
 - ``base-backup --into DIR --pg-host H --pg-port P --pg-user U``: a base
   backup of the whole cluster for point-in-time recovery (a role with the
   REPLICATION right; run as root or the postgres account);
@@ -44,6 +46,7 @@ from ..tools.backup_files import (
     file_sha256,
     load_key,
     read_checksum_file,
+    restore_filestore,
     write_key_file,
 )
 from ..tools.backup_pitr import prepare_recovery, take_base_backup
@@ -58,6 +61,7 @@ ACTIONS = (
     "check",
     "base-backup",
     "pitr-restore",
+    "restore-filestore",
 )
 # The actions that work inside a database given with -d.
 DATABASE_ACTIONS = ("backup", "drill", "check")
@@ -137,6 +141,10 @@ def run_file_action(out, options):
         key = load_key(options.key_file or config.get("order_backup_key_file"))
         if options.action == "verify":
             return verify(out, options.file, key)
+        if options.action == "restore-filestore":
+            count = restore_filestore(options.source, key, options.to)
+            out.write(f"restored: {count} files into {options.to}\n")
+            return OK
         return restore(out, options.file, options.into, key)
     except (BackupError, OSError) as error:
         out.write(f"failed: {error}\n")
@@ -269,7 +277,16 @@ def _get_parser():
         "verify", help="decrypt and check a backup file, restore nothing"
     )
     verify_parser.add_argument("--file", required=True, help="the backup file")
-    for sub in (restore_parser, verify_parser):
+    filestore_parser = actions.add_parser(
+        "restore-filestore", help="decrypt the incremental filestore copy"
+    )
+    filestore_parser.add_argument(
+        "--from", dest="source", required=True, help="the filestore copy"
+    )
+    filestore_parser.add_argument(
+        "--to", required=True, help="the database's filestore folder (new)"
+    )
+    for sub in (restore_parser, verify_parser, filestore_parser):
         sub.add_argument(
             "--key-file",
             help="the key file (default: ORDER_BACKUP_KEY, then "

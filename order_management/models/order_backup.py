@@ -17,6 +17,7 @@ from ..tools.backup_files import (
     checksum_path,
     file_sha256,
     load_key,
+    sync_filestore,
     write_checksum_file,
 )
 from ..tools.backup_pitr import archiving_status
@@ -458,9 +459,46 @@ class OrderBackup(models.Model):
         return fields.Datetime.now() >= due_at
 
     @api.model
+    def _sync_filestore(self):
+        """Copy the filestore files added since the last run, encrypted, to
+        the backup folder: with the archived WAL, what a point-in-time
+        recovery needs besides the database.
+
+        :return: (files copied, files already there)
+        """
+        copied, kept = sync_filestore(
+            config.filestore(self.env.cr.dbname),
+            self._get_backup_dir() / "filestore",
+            self._get_key(),
+        )
+        _logger.info("filestore copy: %s new files, %s already copied", copied, kept)
+        return copied, kept
+
+    @api.model
     def _cron_backup(self):
-        """Scheduled (hourly): a full backup when one is due, its off-site
-        copy, then the retention."""
+        """Scheduled (hourly): when the server archives its WAL, copy the new
+        filestore files; a full backup when one is due, its off-site copy,
+        then the retention."""
+        if archiving_status(self.env.cr)[0]:
+            try:
+                self._sync_filestore()
+            except Exception as error:
+                # Alerted on the newest backup; the full backup still runs.
+                _logger.exception("filestore copy failed")
+                newest = self.search(
+                    [("database", "=", self.env.cr.dbname)],
+                    order="started_at desc",
+                    limit=1,
+                )
+                if newest:
+                    self._alert_managers(
+                        newest,
+                        self.env._("Filestore copy failed"),
+                        self.env._(
+                            "Copying the new filestore files failed: %(error)s",
+                            error=str(error),
+                        ),
+                    )
         if not self._is_backup_due():
             return self.browse()
         backup = self._run_backup()

@@ -418,6 +418,18 @@ class TestBackup(BackupCommon):
         # The shared test server: whatever it does, the backup said it.
         self.assertIn("point-in-time recovery", self.backup.pitr_note.lower())
 
+    def test_11_with_wal_archiving_the_filestore_is_copied_hourly(self):
+        """When the server archives its WAL, each scheduled run copies the
+        new filestore files, and takes no full backup before it is due."""
+        self.Backup.search([("id", "!=", self.backup.id)]).state = "failed"
+        copy = self.tmp / "backups" / self.env.cr.dbname / "filestore"
+        with patch(ARCHIVING, return_value=(True, "WAL archived")):
+            self.assertFalse(self.Backup._cron_backup())
+            copied = len(list(copy.rglob("*.enc")))
+            self.assertGreater(copied, 0)
+            self.assertEqual(self.Backup._sync_filestore(), (0, copied))
+        shutil.rmtree(copy)
+
     def run_runbook(self, commands, backup, new_db):
         """Run the runbook's order-backup commands; return what they wrote."""
         values = {

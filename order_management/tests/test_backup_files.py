@@ -1,3 +1,4 @@
+import hashlib
 import io
 import json
 import os
@@ -20,6 +21,8 @@ from odoo.addons.order_management.tools.backup_files import (
     parse_key,
     read_checksum_file,
     read_manifest,
+    restore_filestore,
+    sync_filestore,
     verify_extracted,
     write_backup,
     write_checksum_file,
@@ -202,6 +205,54 @@ class TestBackupArchive(TestCase):
         (source / "filestore/extra").write_bytes(b"x")
         with self.assertRaisesRegex(CorruptBackupError, "extra is in the backup"):
             verify_extracted(source)
+
+
+class TestIncrementalFilestore(TestCase):
+    """The filestore copied file by file, only what is new, encrypted."""
+
+    def test_only_new_files_are_copied_and_restored_checked(self):
+        """A second run copies only the file added since the first; the copy
+        restores identical, and a file that changed is named."""
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            key = parse_key(generate_key())
+            filestore = tmp / "filestore"
+
+            def add(content):
+                sha = hashlib.sha1(content).hexdigest()
+                path = filestore / sha[:2] / sha
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(content)
+                return f"{sha[:2]}/{sha}"
+
+            first = [add(os.urandom(2000)), add(b"invoice")]
+            (filestore / "checklist" / "ab").mkdir(parents=True)
+            (filestore / "checklist" / "ab" / "ab12").write_bytes(b"")
+            copy = tmp / "copy"
+            self.assertEqual(sync_filestore(filestore, copy, key), (2, 0))
+            self.assertNotIn(b"invoice", (copy / f"{first[1]}.enc").read_bytes())
+            new = add(b"delivery note")
+            self.assertEqual(sync_filestore(filestore, copy, key), (1, 2))
+            self.assertEqual(sync_filestore(filestore, copy, key), (0, 3))
+
+            restored = tmp / "restored"
+            self.assertEqual(restore_filestore(copy, key, restored), 3)
+            for name in [*first, new]:
+                self.assertEqual(
+                    (restored / name).read_bytes(), (filestore / name).read_bytes()
+                )
+            self.assertFalse((restored / "checklist").exists())
+
+            # A copy made from another file under the same name.
+            other = tmp / "other"
+            (other / new.split("/")[0]).mkdir(parents=True)
+            (other / new).write_bytes(b"forged note")
+            (copy / f"{new}.enc").unlink()
+            sync_filestore(other, copy, key)
+            with self.assertRaisesRegex(CorruptBackupError, "does not match its name"):
+                restore_filestore(copy, key, tmp / "again")
+            with self.assertRaises(WrongKeyError):
+                restore_filestore(copy, parse_key(generate_key()), tmp / "wrong")
 
 
 class TestOffsiteFolder(TestCase):

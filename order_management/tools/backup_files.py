@@ -22,6 +22,7 @@ import hmac
 import io
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -452,3 +453,72 @@ def read_manifest(path, key):
     if manifest is None:
         raise CorruptBackupError("the backup holds no manifest")
     return manifest
+
+
+# ------------------------------------------------------ incremental filestore --
+
+ENCRYPTED_SUFFIX = ".enc"
+# Odoo's marks of files to collect: empty, and rebuilt by Odoo itself.
+GC_CHECKLIST = "checklist/"
+SHA1_NAME = re.compile(r"[0-9a-f]{40}")
+
+
+def sync_filestore(source, target, key):
+    """Copy the filestore files that ``target`` does not hold yet, each
+    encrypted on its own.
+
+    Odoo names a filestore file after the SHA-1 of its content and never
+    changes it: a file already copied needs no second look, so a run copies
+    only what was added since the last one.
+
+    :return: (files copied, files already there)
+    """
+    target = Path(target)
+    copied = kept = 0
+    for name in list_files(source):
+        if name.startswith(GC_CHECKLIST):
+            continue
+        destination = target / (name + ENCRYPTED_SUFFIX)
+        if destination.exists():
+            kept += 1
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        partial = destination.with_name(destination.name + ".part")
+        with open(Path(source, name), "rb") as src, open(partial, "wb") as raw:
+            writer = EncryptingWriter(raw, key)
+            while block := src.read(READ_SIZE):
+                writer.write(block)
+            writer.close()
+        os.replace(partial, destination)
+        copied += 1
+    return copied, kept
+
+
+def restore_filestore(source, key, destination):
+    """Decrypt a filestore copy made by :func:`sync_filestore` into the
+    folder ``destination`` (which must not exist), checking each file's
+    content against its name.
+
+    :return: the number of files restored
+    :raise CorruptBackupError: naming the first file that does not hold
+    """
+    destination = Path(destination)
+    destination.mkdir(parents=True)
+    count = 0
+    for name in list_files(source):
+        if not name.endswith(ENCRYPTED_SUFFIX):
+            continue
+        plain = name[: -len(ENCRYPTED_SUFFIX)]
+        output = destination / plain
+        output.parent.mkdir(parents=True, exist_ok=True)
+        # Not for security: Odoo names filestore files after their SHA-1.
+        digest = hashlib.sha1()
+        with open(Path(source, name), "rb") as raw, open(output, "xb") as handle:
+            for block in decrypt_chunks(raw, key):
+                digest.update(block)
+                handle.write(block)
+        stem = Path(plain).name
+        if SHA1_NAME.fullmatch(stem) and stem != digest.hexdigest():
+            raise CorruptBackupError(f"{plain} does not match its name")
+        count += 1
+    return count
