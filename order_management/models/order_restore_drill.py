@@ -4,12 +4,17 @@ from datetime import UTC, datetime
 
 from odoo import api, fields, models
 
-from ..tools.backup_database import drop_database, restore_backup, run_check
+from ..tools.backup_database import (
+    database_exists,
+    drop_database,
+    restore_backup,
+    run_check,
+)
 
 _logger = logging.getLogger(__name__)
 
 # PostgreSQL cuts names at 63 bytes: leave room for "_drill_" and the time.
-SCRATCH_PREFIX_SIZE = 63 - len("_drill_20250101_000000")
+SCRATCH_PREFIX_SIZE = 63 - len("_drill_20250101_000000_000000")
 
 
 class OrderRestoreDrill(models.Model):
@@ -74,7 +79,7 @@ class OrderRestoreDrill(models.Model):
 
     @api.model
     def _get_scratch_name(self):
-        stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
         return f"{self.env.cr.dbname[:SCRATCH_PREFIX_SIZE]}_drill_{stamp}"
 
     @api.model
@@ -89,6 +94,8 @@ class OrderRestoreDrill(models.Model):
         scratch = self._get_scratch_name()
         details = []
         state = "failed"
+        # Dropped at the end only when this drill made it.
+        owned = False
         try:
             if not backup:
                 raise ValueError(
@@ -100,6 +107,11 @@ class OrderRestoreDrill(models.Model):
             details.append(self.env._("Backup: %(file)s", file=backup.file_path))
             backup._verify_file()
             details.append(self.env._("File checksum: matches."))
+            if database_exists(scratch):
+                raise ValueError(
+                    self.env._("Database %(db)s already exists.", db=scratch)
+                )
+            owned = True
             manifest = restore_backup(
                 backup.file_path,
                 Backup._get_key(),
@@ -134,7 +146,8 @@ class OrderRestoreDrill(models.Model):
             details.append(self.env._("Failed: %(error)s", error=str(error)))
         finally:
             try:
-                drop_database(scratch)
+                if owned:
+                    drop_database(scratch)
             except Exception as error:
                 _logger.exception("dropping the drill database %s failed", scratch)
                 state = "failed"

@@ -430,6 +430,25 @@ class TestBackup(BackupCommon):
             self.assertEqual(self.Backup._sync_filestore(), (0, copied))
         shutil.rmtree(copy)
 
+    def test_12_dashboard_for_administrators(self):
+        """The backups and drills menu is for administrators; its list,
+        kanban and form views show each backup's state, off-site copy, last
+        drill and point-in-time status."""
+        menu = self.env.ref("order_management.order_backup_root_menu")
+        self.assertEqual(menu.groups_id, self.env.ref("base.group_system"))
+        self.assertFalse(menu.with_user(self.manager)._filter_visible_menus())
+        views = self.Backup.get_views(
+            [(False, "list"), (False, "kanban"), (False, "form")]
+        )["views"]
+        for view_type in ("list", "kanban"):
+            for name in ("state", "offsite_state", "last_drill_state"):
+                self.assertIn(f'name="{name}"', views[view_type]["arch"])
+        self.assertIn('name="pitr_note"', views["form"]["arch"])
+        self.assertIn(
+            "action_drill_now",
+            self.Drill.get_views([(False, "list")])["views"]["list"]["arch"],
+        )
+
     def run_runbook(self, commands, backup, new_db):
         """Run the runbook's order-backup commands; return what they wrote."""
         values = {
