@@ -121,6 +121,7 @@ class OrderBackup(models.Model):
     )
     last_drill_state = fields.Selection(
         [("passed", "Passed"), ("failed", "Failed")],
+        string="Last Drill",
         compute="_compute_last_drill_state",
     )
 
