@@ -387,10 +387,25 @@ class OrderBackup(models.Model):
             [(backup.id, backup.started_at) for backup in done], self._get_policy()
         )
         removed = done.filtered(lambda b: b.id not in keep)
+        target = self._get_setting("offsite")
         for backup in removed:
             path = Path(backup.file_path)
             for file in (path, checksum_path(path)):
                 file.unlink(missing_ok=True)
+            if target and backup.offsite_state == "done":
+                try:
+                    backup_offsite.remove_copy(
+                        backup.name,
+                        target,
+                        backup.database,
+                        key_file=self._get_setting("sftp_key_file"),
+                        known_hosts=self._get_setting("sftp_known_hosts"),
+                    )
+                except BackupError as error:
+                    # A copy left behind costs space, not safety: log only.
+                    _logger.warning(
+                        "off-site copy of %s not removed: %s", backup.name, error
+                    )
         removed.write({"state": "removed"})
         if removed:
             _logger.info("backup retention removed %s backups", len(removed))

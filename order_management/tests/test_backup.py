@@ -232,6 +232,10 @@ class TestBackup(BackupCommon):
         self.backup.started_at = "2024-03-11 03:00:00"
         folder = self.tmp / "retention"
         folder.mkdir()
+        # Their off-site copies go with them.
+        offsite = self.tmp / "retention_offsite"
+        self.set_param("order_management.backup_offsite", str(offsite))
+        (offsite / self.env.cr.dbname).mkdir(parents=True)
         start = fields.Datetime.to_datetime("2024-02-20 03:00:00")
         backups = self.Backup
         for day in range(20):
@@ -239,6 +243,8 @@ class TestBackup(BackupCommon):
             path = folder / f"{when:%m%d}.ombackup"
             path.write_bytes(b"x")
             checksum_path(path).write_text("x")
+            for file in (path, checksum_path(path)):
+                shutil.copy(file, offsite / self.env.cr.dbname)
             backups |= self.Backup.create(
                 {
                     "name": path.name,
@@ -247,6 +253,7 @@ class TestBackup(BackupCommon):
                     "started_at": when,
                     "file_path": str(path),
                     "checksum": "x",
+                    "offsite_state": "done",
                 }
             )
         self.assertEqual(Path(backups[-1].file_path).stem, "0310")
@@ -268,8 +275,12 @@ class TestBackup(BackupCommon):
         self.assertEqual(self.backup.state, "done")
         for backup in backups:
             path = Path(backup.file_path)
-            self.assertEqual(path.exists(), backup.state == "done", path.name)
-            self.assertEqual(checksum_path(path).exists(), backup.state == "done")
+            copy = offsite / self.env.cr.dbname / path.name
+            kept = backup.state == "done"
+            self.assertEqual(path.exists(), kept, path.name)
+            self.assertEqual(checksum_path(path).exists(), kept)
+            self.assertEqual(copy.exists(), kept)
+            self.assertEqual(checksum_path(copy).exists(), kept)
         # Applying it again removes nothing more.
         self.assertFalse(self.Backup._apply_retention())
 

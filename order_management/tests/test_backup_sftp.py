@@ -12,6 +12,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.order_management.tools.backup_files import (
+    checksum_path,
     file_sha256,
     read_checksum_file,
     write_checksum_file,
@@ -19,6 +20,7 @@ from odoo.addons.order_management.tools.backup_files import (
 from odoo.addons.order_management.tools.backup_offsite import (
     OffsiteError,
     copy_backup,
+    remove_copy,
     verify_copy,
 )
 
@@ -159,6 +161,17 @@ class TestBackupSftp(TransactionCase):
         copy.write_bytes(bytes(data))
         with self.assertRaisesRegex(OffsiteError, "has checksum"):
             verify_copy(*verify)
+
+        # Retention removes the copy and its checksum file.
+        remove_copy(
+            self.backup_path.name,
+            self.target,
+            "db",
+            str(self.client_key),
+            str(self.known_hosts),
+        )
+        self.assertFalse(copy.exists())
+        self.assertFalse(checksum_path(copy).exists())
 
     def test_02_an_unknown_server_is_refused(self):
         """A server whose host key is not the known one gets nothing."""

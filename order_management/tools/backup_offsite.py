@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .backup_files import (
+    CHECKSUM_SUFFIX,
     READ_SIZE,
     BackupError,
     checksum_path,
@@ -236,3 +237,24 @@ def verify_copy(name, checksum, target, subdir, key_file=None, known_hosts=None)
         return verify_dir_copy(details / subdir / name, checksum)
     remote = f"{details['path'].rstrip('/')}/{subdir}/{name}"
     return verify_sftp_copy(remote, checksum, details, key_file, known_hosts)
+
+
+def remove_copy(name, target, subdir, key_file=None, known_hosts=None):
+    """Remove the off-site copy of the backup ``name`` and its checksum file
+    (those that are there)."""
+    kind, details = parse_target(target)
+    if kind == "dir":
+        copy = details / subdir / name
+        try:
+            copy.unlink(missing_ok=True)
+            checksum_path(copy).unlink(missing_ok=True)
+        except OSError as error:
+            raise OffsiteError(f"removing {copy} failed: {error}") from error
+        return
+    remote = f"{details['path'].rstrip('/')}/{subdir}/{name}"
+    _sftp(
+        details,
+        [f"-rm {_quote(remote)}", f"-rm {_quote(remote + CHECKSUM_SUFFIX)}"],
+        key_file,
+        known_hosts,
+    )
