@@ -65,9 +65,11 @@ def run(command, **kwargs):
         **kwargs,
     )
     if result.returncode:
+        # as_pg_owner puts "runuser -u postgres --" before the tool.
+        tool = command[4] if command[0] == "runuser" else command[0]
         raise BackupError(
-            f"{Path(command[-1] if command[0] == 'runuser' else command[0]).name} "
-            f"failed: {(result.stderr or result.stdout).strip()[-2000:]}"
+            f"{Path(tool).name} failed: "
+            f"{(result.stderr or result.stdout).strip()[-2000:]}"
         )
     return result
 
