@@ -34,6 +34,7 @@
         "data/ir_sequence_data.xml",
         "data/res_users_data.xml",
         "data/order_access_review_data.xml",
+        "data/order_backup_data.xml",
         "wizards/sale_order_reject_wizard_views.xml",
         "wizards/res_users_handover_views.xml",
         "views/order_import_job_views.xml",
@@ -54,6 +55,8 @@
         "views/res_users_views.xml",
         "views/order_audit_event_access_views.xml",
         "views/order_access_review_views.xml",
+        "views/order_backup_views.xml",
+        "views/order_restore_drill_views.xml",
         "views/order_management_menus.xml",
     ],
     "demo": [

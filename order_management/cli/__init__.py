@@ -1,1 +1,2 @@
 from . import order_audit
+from . import order_backup

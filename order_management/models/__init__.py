@@ -26,3 +26,5 @@ from . import order_audit_archive_head
 from . import res_groups
 from . import res_users
 from . import order_access_review
+from . import order_backup
+from . import order_restore_drill

@@ -22,3 +22,8 @@ from . import test_audit_archive
 from . import test_audit_changes
 from . import test_xss
 from . import test_accounts
+from . import test_backup_files
+from . import test_backup_retention
+from . import test_backup
+from . import test_backup_sftp
+from . import test_backup_pitr

@@ -51,6 +51,10 @@ MODEL_ACCESS = {
     # the archiving service, read by those who read the whole history.
     "order.audit.archive": "---- ---- ---- ---- r--- r--- ---- ----",
     "order.audit.archive.head": "---- ---- ---- ---- r--- r--- ---- ----",
+    # Backups and restore drills: run by administrators, followed by the
+    # Order Manager, whom their failures alert.
+    "order.backup": "---- ---- ---- ---- r--- r--- ---- ----",
+    "order.restore.drill": "---- ---- ---- ---- r--- r--- ---- ----",
     # Who holds which role, for the periodic access review.
     "order.access.review": "---- ---- ---- ---- r--- r--- ---- ----",
     # Handing a leaver's work over is for the administrators of access rights.
