@@ -18,3 +18,6 @@ from . import test_special_orders
 from . import test_task_assignment
 from . import test_tracking
 from . import test_audit_archive
+from . import test_order_cycle_report
+from . import test_scorecards
+from . import test_order_workbook

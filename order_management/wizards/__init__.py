@@ -1,1 +1,2 @@
 from . import sale_order_reject_wizard
+from . import order_kpi_dashboard
