@@ -47,7 +47,7 @@
         "views/order_assignment_rule_views.xml",
         "views/order_management_menus.xml",
         "security/order_report_security.xml",
-        "data/order_scorecard_snapshot_data.xml",
+        "data/order_report_cron_data.xml",
         "reports/sale_order_reports.xml",
         "reports/sale_order_templates.xml",
         "reports/order_review_report_views.xml",

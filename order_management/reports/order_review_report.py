@@ -1,18 +1,21 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from .report_sql import company_timezones, hours_between, local_month, percent_when
-
-# The rounds a reviewer decided; pending and superseded ones were decided by
-# no one.
-DECIDED = ("approved", "rejected")
+from .report_sql import (
+    DECIDED,
+    company_timezones,
+    hours_between,
+    local_month,
+    percent_when,
+    review_is_late,
+)
 
 
 class OrderReviewReport(models.Model):
     """One review round a reviewer decided: how long it took, against its deadline.
 
-    The rules of a round's lead time and lateness live here; the order cycle
-    report and the reviewer scorecards count from this view.
+    The reviewer scorecards count from this view; lateness is the rule of
+    ``review_is_late``, which the order cycle report counts with too.
     """
 
     _name = "order.review.report"
@@ -80,7 +83,7 @@ class OrderReviewReport(models.Model):
         )
 
     def _query(self):
-        late = SQL("r.decision_date > r.deadline")
+        late = review_is_late("r")
         return SQL(
             """
             SELECT
@@ -101,7 +104,7 @@ class OrderReviewReport(models.Model):
                 r.deadline,
                 %(lead)s AS lead_hours,
                 %(on_time)s AS on_time_pct,
-                COALESCE(%(late)s, FALSE) AS is_late
+                %(late)s AS is_late
             FROM sale_order_review r
             JOIN sale_order so ON so.id = r.order_id
             JOIN %(timezones)s tz ON tz.company_id = so.company_id

@@ -1,9 +1,6 @@
 from odoo import fields, models
 from odoo.tools import SQL
 
-from .order_cycle_report import OrderCycleReport
-from .report_sql import merged_depends
-
 
 class OrderScorecardLogistics(models.Model):
     """The orders each logistics user shipped in a month: on time, and since.
@@ -16,7 +13,6 @@ class OrderScorecardLogistics(models.Model):
     _inherit = "order.scorecard.mixin"
     _description = "Logistics Scorecard"
     _auto = False
-    _depends = merged_depends(OrderCycleReport)
 
     shipped_count = fields.Integer(string="Orders Shipped", readonly=True)
     shipped_on_time_count = fields.Integer(string="Shipped On Time", readonly=True)

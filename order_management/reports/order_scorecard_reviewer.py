@@ -3,7 +3,6 @@ from odoo.tools import SQL
 
 from .order_review_report import OrderReviewReport
 from .order_scorecard_mixin import reasons_summary
-from .report_sql import merged_depends
 
 
 class OrderScorecardReviewer(models.Model):
@@ -17,7 +16,7 @@ class OrderScorecardReviewer(models.Model):
     _inherit = "order.scorecard.mixin"
     _description = "Reviewer Scorecard"
     _auto = False
-    _depends = merged_depends(OrderReviewReport)
+    _depends = OrderReviewReport._depends
 
     review_count = fields.Integer(string="Decisions", readonly=True)
     approved_count = fields.Integer(string="Approved", readonly=True)

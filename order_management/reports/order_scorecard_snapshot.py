@@ -134,6 +134,8 @@ class OrderScorecardSnapshot(models.Model):
         """Copy the month's scorecards into the snapshots' lines."""
         Line = self.env["order.scorecard.snapshot.line"]
         figures = Line._get_figure_names()
+        # The figures are those of the orders as they are now.
+        self.env["order.cycle.report"]._refresh()
         vals_list = []
         for snapshot in self:
             month_from = snapshot.month

@@ -2,6 +2,10 @@
 
 from odoo.tools import SQL
 
+# The review rounds a reviewer decided; pending and superseded ones were
+# decided by no one.
+DECIDED = ("approved", "rejected")
+
 
 def company_timezones():
     """Return a subquery of (company_id, tz): each company's time zone.
@@ -48,11 +52,10 @@ def percent_when(condition, known):
     )
 
 
-def merged_depends(*models):
-    """Return the ``_depends`` of a view that reads the views of ``models``."""
-    depends = {}
-    for model in models:
-        for name, fields in model._depends.items():
-            depends.setdefault(name, [])
-            depends[name] += [field for field in fields if field not in depends[name]]
-    return depends
+def review_is_late(review):
+    """Whether a decided round of ``review`` (alias) came after its deadline."""
+    return SQL(
+        "COALESCE(%s.decision_date > %s.deadline, FALSE)",
+        SQL.identifier(review),
+        SQL.identifier(review),
+    )

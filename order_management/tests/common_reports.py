@@ -110,6 +110,7 @@ class OrderReportCommon(OrderManagementCommon):
         cls._approve(cls.o6, cls.reviewer_b, "04-02 10:00")
 
         cls.orders = cls.o1 | cls.o2 | cls.o3 | cls.o4 | cls.o5 | cls.o6 | cls.o7
+        cls.env["order.cycle.report"]._refresh()
 
     # --------------------------------------------------------- factories --
 
@@ -157,3 +158,6 @@ class OrderReportCommon(OrderManagementCommon):
 
     def _cycle(self, order):
         return self.env["order.cycle.report"].browse(order.id)
+
+    def _refresh(self):
+        self.env["order.cycle.report"]._refresh()

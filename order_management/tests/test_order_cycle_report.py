@@ -104,6 +104,7 @@ class TestOrderCycleReport(OrderReportCommon):
     def test_05_ship_by_date_follows_the_security_lead_time(self):
         """The ship-by date is the promised date less the security lead time."""
         self.company.security_lead = 2.0
+        self._refresh()
         row = self._cycle(self.o3)
         self.assertEqual(row.ship_by_date, at("03-07 12:00"))
 
@@ -171,12 +172,27 @@ class TestOrderCycleReport(OrderReportCommon):
     def test_09_month_in_the_company_time_zone(self):
         """An order entered on the 1st in Shanghai is of that month, not UTC's."""
         order = self._enter(self.clerk, "03-31 20:00", "04-20 12:00", 3)
+        self._refresh()
         row = self._cycle(order)
         self.assertEqual(row.entered_date, at("03-31 20:00"))
         self.assertEqual(row.entry_month, date(2031, 4, 1))
 
+    def test_10_figures_follow_the_orders_once_refreshed(self):
+        """The analysis shows a change once refreshed, as the job does."""
+        self._approve(self.o5, self.reviewer, "03-20 09:00")
+        self.assertEqual(self._cycle(self.o5).progress, "waiting")
+
+        self.env["order.cycle.report"]._cron_refresh()
+
+        row = self._cycle(self.o5)
+        self.assertEqual(row.progress, "approved")
+        self.assertEqual(row.first_pass_pct, 100.0)
+        # 03-07 09:00 to 03-20 09:00, and its round was due 03-07 17:00.
+        self.assertAlmostEqual(row.review_hours, 13 * 24)
+        self.assertEqual(row.review_on_time_pct, 0.0)
+
     @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
-    def test_10_reports_are_the_order_managers(self):
+    def test_11_reports_are_the_order_managers(self):
         """Clerks and reviewers cannot read the order KPIs; managers can."""
         for role in ("clerk", "reviewer", "logistics"):
             for model in ("order.cycle.report", "order.review.report"):
@@ -189,7 +205,7 @@ class TestOrderCycleReport(OrderReportCommon):
         )
         self.assertEqual(len(rows), 7)
 
-    def test_11_review_record_for_filing(self):
+    def test_12_review_record_for_filing(self):
         """The printed review record holds the checks, decisions and timeline."""
         report = self.env.ref("order_management.sale_order_review_record_report")
         html = report.with_user(self.reviewer)._render_qweb_html(
@@ -238,7 +254,7 @@ class TestOrderCycleReport(OrderReportCommon):
         self.assertEqual(timeline[1][5], "See PRICE")
 
     @mute_logger("odoo.addons.base.models.ir_model", "odoo.addons.base.models.ir_rule")
-    def test_12_review_record_is_for_reviewers(self):
+    def test_13_review_record_is_for_reviewers(self):
         """A clerk cannot print the review record."""
         report = self.env.ref("order_management.sale_order_review_record_report")
         with self.assertRaises(AccessError):

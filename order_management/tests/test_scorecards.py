@@ -179,6 +179,7 @@ class TestScorecards(OrderReportCommon):
 
         # Later in March, the waiting order is approved at once.
         self._approve(self.o5, self.reviewer, "03-20 09:00")
+        self._refresh()
 
         live = self._rows("order.scorecard.clerk")
         self.assertEqual(live[self.clerk_b.id]["decided_count"], 3)

@@ -148,9 +148,18 @@ class OrderKpiDashboard(models.TransientModel):
             "order_management.order_scorecard_logistics_action", "month"
         )
 
+    def action_refresh(self):
+        """Bring the figures up to date with the orders as they are now."""
+        self._get_period()
+        self.env["order.cycle.report"]._refresh()
+        return True
+
     def action_download_workbook(self):
         """Build the management workbook of the period and download it."""
         self.ensure_one()
+        self._get_period()
+        # The workbook is filed: its figures are those of this moment.
+        self.env["order.cycle.report"]._refresh()
         content = build_workbook(self._prepare_workbook_data())
         start, _end = self._get_period()
         self.write(
