@@ -344,3 +344,15 @@ class TestScorecards(OrderReportCommon):
         customers = {orders.cell(row=row, column=2) for row in range(4, 10)}
         self.assertEqual({cell.value for cell in customers}, {self.customer.name})
         self.assertEqual({cell.data_type for cell in customers}, {"s"})
+
+    def test_13_periods_of_several_months(self):
+        """A period runs over whole months; one ending before it starts is refused."""
+        dashboard = self._dashboard(MARCH.replace(day=20), APRIL.replace(day=5))
+        self.assertEqual(dashboard.order_count, 7)
+        self.assertEqual(dashboard.review_count, 7)
+        self.assertEqual(dashboard._period_label(), "2031-03 - 2031-04")
+
+        dashboard.month_from = MAY
+        self.assertEqual(dashboard.order_count, 0)
+        with self.assertRaises(UserError):
+            dashboard.action_download_workbook()

@@ -88,7 +88,10 @@ class OrderKpiDashboard(models.TransientModel):
     def _compute_kpis(self):
         for dashboard in self:
             period = (dashboard.company_id, dashboard.month_from, dashboard.month_to)
-            if not all(period):
+            # While the period is being typed, it may not be one yet.
+            if not all(period) or (
+                dashboard.month_to.replace(day=1) < dashboard.month_from.replace(day=1)
+            ):
                 dashboard._set_kpis({}, {}, {})
                 continue
             clerks, reviewers, logistics = (
