@@ -27,3 +27,7 @@ from . import test_backup_retention
 from . import test_backup
 from . import test_backup_sftp
 from . import test_backup_pitr
+from . import test_order_cycle_report
+from . import test_scorecards
+from . import test_order_workbook
+from . import test_compliance_map

@@ -55,6 +55,21 @@ MODEL_ACCESS = {
     # Order Manager, whom their failures alert.
     "order.backup": "---- ---- ---- ---- r--- r--- ---- ----",
     "order.restore.drill": "---- ---- ---- ---- r--- r--- ---- ----",
+    # Order performance: analyses and scorecards for the Order Manager, who
+    # takes the monthly snapshots; read by the auditor. The dashboard is the
+    # manager's working screen.
+    "order.cycle.report": "---- ---- ---- ---- r--- r--- ---- ----",
+    "order.review.report": "---- ---- ---- ---- r--- r--- ---- ----",
+    "order.scorecard.clerk": "---- ---- ---- ---- r--- r--- ---- ----",
+    "order.scorecard.reviewer": "---- ---- ---- ---- r--- r--- ---- ----",
+    "order.scorecard.logistics": "---- ---- ---- ---- r--- r--- ---- ----",
+    "order.scorecard.snapshot": "---- ---- ---- ---- r-c- r--- ---- ----",
+    "order.scorecard.snapshot.line": "---- ---- ---- ---- r--- r--- ---- ----",
+    "order.kpi.dashboard": "---- ---- ---- ---- rwc- ---- ---- ----",
+    "order.scorecard.mixin": "---- ---- ---- ---- ---- ---- ---- ----",
+    "report.order_management.report_order_review_record": (
+        "---- ---- ---- ---- ---- ---- ---- ----"
+    ),
     # Who holds which role, for the periodic access review.
     "order.access.review": "---- ---- ---- ---- r--- r--- ---- ----",
     # Handing a leaver's work over is for the administrators of access rights.
