@@ -175,6 +175,34 @@ class ResUsers(models.Model):
         )
         return auth_info
 
+    @classmethod
+    def check(cls, db, uid, passwd):
+        """A password sent with each RPC call counts and locks as a login does."""
+        with cls.pool.cursor() as cr:
+            login = (
+                api.Environment(cr, SUPERUSER_ID, {})[cls._name]
+                .browse(uid)
+                .exists()
+                .login
+            )
+        if login:
+            refusal = cls._refuse_locked_out(login)
+            if refusal:
+                raise AccessDenied(refusal)
+        try:
+            return super().check(db, uid, passwd)
+        except AccessDenied:
+            if login and passwd:
+                with cls.pool.cursor() as cr:
+                    env = api.Environment(cr, SUPERUSER_ID, {"lang": _request_lang()})
+                    env[cls._name]._audit_login(
+                        login,
+                        "login_failed",
+                        note=env._("Wrong password sent with an RPC call."),
+                        user_id=uid,
+                    )
+            raise
+
     def _totp_check(self, code):
         """Count a wrong two-factor code as a failed login of this user."""
         login = self.sudo().login

@@ -359,7 +359,17 @@ class SaleOrder(models.Model):
                         "it is approved."
                     )
                 )
-        orders = super().create(vals_list)
+        # The checks run while the lines are created, before Odoo subscribes
+        # the creator; a held order's to-do has then already made its clerk a
+        # follower, and Odoo's subscription, which looks for none, would add
+        # them twice. Subscribe the creator here instead, as one who may be.
+        subscribe_creator = not self.env.context.get("mail_create_nosubscribe")
+        orders = super(
+            SaleOrder, self.with_context(mail_create_nosubscribe=True)
+        ).create(vals_list)
+        orders = orders.with_env(self.env)
+        if subscribe_creator:
+            orders.message_subscribe(partner_ids=self.env.user.partner_id.ids)
         orders._submit_entered_orders()
         return orders
 

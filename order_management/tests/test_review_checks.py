@@ -7,6 +7,8 @@ from odoo.tests import Form, tagged
 from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
+
 from .common import OrderManagementCommon
 
 
@@ -62,6 +64,28 @@ class TestReviewChecks(OrderManagementCommon):
         order.with_user(self.clerk).action_submit_for_review()
         self.assertEqual(order.review_state, "waiting")
         self.assertFalse(self._failed(order))
+
+    def test_02b_held_or_duplicate_at_entry_with_mail_on(self):
+        """As in the web client, with Odoo's mail features on: an order the
+        checks hold as it is created is saved, held, its clerk following it
+        once; so is a copy of an order."""
+        mail_on = dict.fromkeys(DISABLED_MAIL_CONTEXT, False)
+        orders = self.env["sale.order"].with_context(**mail_on).with_user(self.clerk)
+        held = orders.create(
+            {
+                "partner_id": self.customer.id,
+                "order_line": [Command.create({"product_id": self.product.id})],
+            }
+        )
+        first = self._create_order()
+        copy = first.with_context(**mail_on).with_user(self.clerk).copy()
+
+        for order in (held, copy):
+            self.assertEqual(order.review_state, "hold")
+            self.assertEqual(
+                order.message_partner_ids & self.clerk.partner_id,
+                self.clerk.partner_id,
+            )
 
     def test_03_zero_price_fails(self):
         """Completeness: every line needs a price."""
