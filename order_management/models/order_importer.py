@@ -31,6 +31,7 @@ class OrderImporter(models.AbstractModel):
     # ---------------------------------------------------------- public API --
 
     @api.model
+    @api.returns("sale.order")
     def import_file(self, filename, content):
         """Import a CSV or XLSX file with one row per order line.
 
@@ -52,6 +53,7 @@ class OrderImporter(models.AbstractModel):
         return self._import_orders(orders, errors, filename)
 
     @api.model
+    @api.returns("sale.order")
     def import_tpch(self, directory, limit=None, rebase_to=None):
         """Import the TPC-H orders of a ``tpchgen-cli`` output directory.
 

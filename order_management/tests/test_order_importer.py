@@ -9,6 +9,7 @@ from datetime import date
 import openpyxl
 
 from odoo import fields
+from odoo.api import call_kw
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -318,9 +319,15 @@ class TestOrderImporter(OrderManagementCommon):
             "PO-9,HB-1,Harbour Ltd,8 Quay St,Ningbo,315000,CN,2031-05-02,"
             "OM-BRACKET,,1,12.5,,"
         )
-        order = self.importer.import_file(
-            "orders.csv", base64.b64encode(csv_file(row)).decode()
+        # As an RPC client calls it: the created orders come back as ids.
+        order_ids = call_kw(
+            self.importer,
+            "import_file",
+            ["orders.csv", base64.b64encode(csv_file(row)).decode()],
+            {},
         )
+        self.assertIsInstance(order_ids, list)
+        order = self.env["sale.order"].browse(order_ids)
         self.assertEqual(order.client_order_ref, "PO-9")
 
         bad = csv_file(
