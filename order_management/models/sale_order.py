@@ -381,6 +381,8 @@ class SaleOrder(models.Model):
             self._check_amendments(closing_only=not content_changed)
         if vals.get("state") == "sale":
             self._check_confirmations(old_states, dict.fromkeys(self.ids, "sale"))
+        if vals.get("state") in ("draft", "sent"):
+            self._check_back_to_quotation()
 
         with self.env["order.audit.event"]._changes_logged(self, vals):
             result = super().write(vals)
@@ -471,6 +473,23 @@ class SaleOrder(models.Model):
         self.env["order.audit.event"]._record(
             confirmed, "amend", "sale", "sale", dict.fromkeys(confirmed.ids, "sale")
         )
+
+    def _check_back_to_quotation(self):
+        """A confirmed order goes back to quotation only by being cancelled.
+
+        Odoo's own buttons do it that way, and the cancellation stops its
+        deliveries; a confirmed order written straight back to quotation
+        would keep them running.
+        """
+        confirmed = self.filtered(lambda o: o.state == "sale")
+        if confirmed and not self.env.su:
+            raise UserError(
+                self.env._(
+                    "Order %(order)s is confirmed: cancel it before setting it "
+                    "back to quotation.",
+                    order=confirmed[0].name,
+                )
+            )
 
     def action_unlock(self):
         if any(order.completed_date for order in self):

@@ -218,3 +218,24 @@ class TestReviewBypass(OrderManagementCommon):
         order.picking_ids.with_user(self.logistics).move_ids.write({"state": "done"})
         self.assertEqual(order.picking_ids.state, "done")
         self.assertEqual(order.shipment_state, "to_ship")
+
+    @mute_logger(*MUTED)
+    def test_15_confirmed_order_is_cancelled_before_going_back_to_quotation(self):
+        """Writing a confirmed order straight back to quotation is refused,
+        even for an Order Manager; cancelling first, as Odoo's buttons do,
+        still works."""
+        order = self._confirmed_order()
+        for user in (self.reviewer, self.manager):
+            for state in ("draft", "sent"):
+                with self.assertRaisesRegex(UserError, "cancel it before"):
+                    order.with_user(user).write({"state": state})
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.picking_ids.state, "assigned")
+
+        # What Odoo's cancel dialog does once confirmed.
+        order.with_user(self.manager).with_context(
+            disable_cancel_warning=True
+        ).action_cancel()
+        order.with_user(self.manager).action_draft()
+        self.assertEqual(order.state, "draft")
+        self.assertEqual(order.picking_ids.state, "cancel")
