@@ -17,6 +17,8 @@ from odoo.cli import Command
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
+from .arguments import split_arguments
+
 ACTIONS = ("verify", "archive")
 
 # Exit statuses: 2 is argparse's for a wrong command line.
@@ -44,21 +46,11 @@ class OrderAudit(Command):
 def parse_args(args):
     """Split a command line into this command's options and Odoo's.
 
-    The action is the first argument that names one. The arguments before it,
-    and those after it that the action does not know, are Odoo's (``-c``,
-    ``-d``, ``--log-level``...).
-
     :param list args: the arguments after ``order-audit``
     :return: (namespace with ``action`` and its options, Odoo's arguments)
     :raise SystemExit: on ``--help`` or a wrong command line
     """
-    parser = _get_parser()
-    index = next((i for i, arg in enumerate(args) if arg in ACTIONS), None)
-    if index is None:
-        # Prints the help, or that an action is missing, and exits.
-        parser.parse_args([arg for arg in args if arg in ("-h", "--help")])
-    options, rest = parser.parse_known_args(args[index:])
-    return options, args[:index] + rest
+    return split_arguments(_get_parser(), ACTIONS, args)
 
 
 def run_action(env, out, options):

@@ -50,6 +50,7 @@ from ..tools.backup_files import (
     write_key_file,
 )
 from ..tools.backup_pitr import prepare_recovery, take_base_backup
+from .arguments import split_arguments
 
 ACTIONS = (
     "backup",
@@ -97,12 +98,7 @@ def parse_args(args):
     :return: (namespace with ``action`` and its options, Odoo's arguments)
     :raise SystemExit: on ``--help`` or a wrong command line
     """
-    parser = _get_parser()
-    index = next((i for i, arg in enumerate(args) if arg in ACTIONS), None)
-    if index is None:
-        parser.parse_args([arg for arg in args if arg in ("-h", "--help")])
-    options, rest = parser.parse_known_args(args[index:])
-    return options, args[:index] + rest
+    return split_arguments(_get_parser(), ACTIONS, args)
 
 
 def run_database_action(env, out, options):
