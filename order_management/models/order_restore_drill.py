@@ -142,7 +142,9 @@ class OrderRestoreDrill(models.Model):
                 state = "passed"
         except Exception as error:
             # Recorded on the drill and alerted below.
-            _logger.exception("restore drill of %s failed", backup.name)
+            _logger.exception(
+                "restore drill of %s failed", backup.name or "the newest backup"
+            )
             details.append(self.env._("Failed: %(error)s", error=str(error)))
         finally:
             try:
