@@ -119,7 +119,9 @@ class OrderAssignmentRule(models.Model):
                 raise ValidationError(
                     self.env._(
                         "There is already an active rule for the team %(team)s.",
-                        team=dict(TEAMS)[rule.team],
+                        team=dict(
+                            self._fields["team"]._description_selection(self.env)
+                        )[rule.team],
                     )
                 )
 

@@ -508,7 +508,7 @@ class SaleOrder(models.Model):
         """
         self.ensure_one()
         if self.review_state != "approved":
-            state = dict(REVIEW_STATES)[self.review_state]
+            state = self._review_state_label(self.review_state)
             return self.env._(
                 "Order %(order)s cannot be confirmed: it has not been approved "
                 "by a reviewer (review: %(state)s).",
@@ -646,7 +646,7 @@ class SaleOrder(models.Model):
                     self.env._(
                         "Order %(order)s is already %(state)s.",
                         order=order.name,
-                        state=dict(REVIEW_STATES)[order.review_state].lower(),
+                        state=self._review_state_label(order.review_state).lower(),
                     )
                 )
             if order.state not in ("draft", "sent"):
@@ -847,6 +847,11 @@ class SaleOrder(models.Model):
                 to_review, event, "review", "waiting", from_states
             )
 
+    def _review_state_label(self, state):
+        """The review state as the user reads it, in their language."""
+        field = self._fields["review_state"]
+        return dict(field._description_selection(self.env))[state]
+
     def _pending_review(self):
         self.ensure_one()
         pending = self.order_review_ids.filtered(lambda r: r.decision == "pending")
@@ -855,7 +860,7 @@ class SaleOrder(models.Model):
                 self.env._(
                     "Order %(order)s is not waiting for review (review: %(state)s).",
                     order=self.name,
-                    state=dict(REVIEW_STATES)[self.review_state],
+                    state=self._review_state_label(self.review_state),
                 )
             )
         return pending.sudo()[:1]

@@ -176,17 +176,19 @@ class StockPicking(models.Model):
     def _advance(self, state, values):
         """Move shipments to the tracking ``state`` and record it on their orders."""
         self.env["sale.order"]._check_role("stock.group_stock_user")
-        label = dict(SHIPMENT_STATES)[state]
+        # Labels in the user's language, not the English of SHIPMENT_STATES.
+        labels = dict(self._fields["shipment_state"]._description_selection(self.env))
         for picking in self:
             if picking.shipment_state not in NEXT_STEP_FROM[state]:
+                # Outside the message's call: the term extractor skips
+                # translated calls nested in another one's arguments.
+                not_shipped = self.env._("not shipped")
                 raise UserError(
                     self.env._(
                         "%(picking)s cannot become %(state)s: it is %(current)s.",
                         picking=picking.name,
-                        state=label,
-                        current=dict(SHIPMENT_STATES).get(
-                            picking.shipment_state, self.env._("not shipped")
-                        ),
+                        state=labels[state],
+                        current=labels.get(picking.shipment_state, not_shipped),
                     )
                 )
         orders = self.sale_id
