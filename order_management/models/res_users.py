@@ -178,17 +178,15 @@ class ResUsers(models.Model):
     @classmethod
     def check(cls, db, uid, passwd):
         """A password sent with each RPC call counts and locks as a login does."""
+        # Called on every RPC call: the login and its lock in one transaction.
         with cls.pool.cursor() as cr:
-            login = (
-                api.Environment(cr, SUPERUSER_ID, {})[cls._name]
-                .browse(uid)
-                .exists()
-                .login
-            )
-        if login:
-            refusal = cls._refuse_locked_out(login)
-            if refusal:
-                raise AccessDenied(refusal)
+            users = api.Environment(cr, SUPERUSER_ID, {"lang": _request_lang()})[
+                cls._name
+            ]
+            login = users.browse(uid).exists().login
+            refusal = login and users._locked_out_refusal(login)
+        if refusal:
+            raise AccessDenied(refusal)
         try:
             return super().check(db, uid, passwd)
         except AccessDenied:
@@ -226,17 +224,22 @@ class ResUsers(models.Model):
             users = api.Environment(cr, SUPERUSER_ID, {"lang": _request_lang()})[
                 cls._name
             ]
-            unlock = users._login_unlock_time(login)
-            if not unlock:
-                return None
-            minutes = math.ceil((unlock - fields.Datetime.now()).total_seconds() / 60)
-            message = users.env._(
-                "Too many failed logins for %(login)s: try again in %(minutes)s "
-                "minute(s).",
-                login=login,
-                minutes=max(minutes, 1),
-            )
-            users._audit_login(login, "login_locked", note=message)
+            return users._locked_out_refusal(login)
+
+    @api.model
+    def _locked_out_refusal(self, login):
+        """Like ``_refuse_locked_out``, in this environment's transaction."""
+        unlock = self._login_unlock_time(login)
+        if not unlock:
+            return None
+        minutes = math.ceil((unlock - fields.Datetime.now()).total_seconds() / 60)
+        message = self.env._(
+            "Too many failed logins for %(login)s: try again in %(minutes)s "
+            "minute(s).",
+            login=login,
+            minutes=max(minutes, 1),
+        )
+        self._audit_login(login, "login_locked", note=message)
         _logger.warning("Login %r refused: locked out until %s", login, unlock)
         return message
 
