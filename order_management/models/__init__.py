@@ -17,6 +17,7 @@ from . import stock_picking
 from . import delivery_carrier
 from . import account_move
 from . import account_move_line
+from . import account_analytic_distribution_model
 from . import order_importer
 from . import order_incident
 from . import order_import_job
