@@ -8,7 +8,11 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 
-from ..tools.order_files import ENCODINGS, preview_order_file, read_order_file
+from ..tools.order_files import (
+    ENCODINGS,
+    preview_order_file,
+    scan_order_file,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -234,8 +238,16 @@ class OrderImportJob(models.Model):
                 if self.mode == "all":
                     # Checked clean, but what it refers to may have changed since.
                     self.env["order.importer"]._raise_errors(errors, self.name)
-                created = self.env["order.importer"]._import_parsed(
-                    valid, self.name, progress=progress, progress_every=PROGRESS_EVERY
+                importer = self.env["order.importer"]
+                batches = importer._file_batches(
+                    self.name, content, valid, encoding=self._encoding()
+                )
+                created = importer._import_parsed(
+                    valid,
+                    self.name,
+                    progress=progress,
+                    progress_every=PROGRESS_EVERY,
+                    batches=batches,
                 )
         except UserError as error:
             # Refused by the importer (a product created meanwhile by someone
@@ -301,9 +313,7 @@ class OrderImportJob(models.Model):
 
     def _read(self, content):
         """Return (orders, errors): the file's, then those of its master data."""
-        orders, errors = read_order_file(
-            self.name, content, encoding=self._encoding(), partial=True
-        )
+        orders, errors = scan_order_file(self.name, content, encoding=self._encoding())
         errors += self.env["order.importer"]._find_master_data(orders)[-1]
         errors.sort(key=lambda error: error.row)
         return orders, errors
@@ -370,7 +380,7 @@ class OrderImportJob(models.Model):
 
 
 def _rows_of(order):
-    return {order["source"][1]} | {line["source"][1] for line in order["lines"]}
+    return {order["source"][1], *order["rows"]}
 
 
 def _orders_with(orders, errors):
