@@ -196,6 +196,13 @@ def _indented(text, prefix):
     return "\n".join(prefix + line if line else "" for line in text.split("\n"))
 
 
+def refuse_unsupported(line):
+    outside_code = CODE_SPAN.sub("", line)
+    for pattern, what in UNSUPPORTED:
+        if pattern.search(outside_code):
+            raise FragmentError(f"{what} is not supported: {line.strip()!r}")
+
+
 def _starts_block(line):
     return bool(
         HEADING.match(line)
@@ -227,10 +234,14 @@ def _table(rows):
     return "\n".join(out)
 
 
-def _list(items, ordered):
-    """Render list items, each a list of lines already dedented."""
+def _list(items, start):
+    """Render list items, each a list of lines already dedented.
+
+    start is the first item's number in an ordered list, None in a bullet list.
+    """
     rendered = []
-    for number, item_lines in enumerate(items, start=1):
+    ordered = start is not None
+    for number, item_lines in enumerate(items, start=start if ordered else 1):
         marker = f"{number}. " if ordered else "- "
         body = render_blocks(item_lines, heading_levels={})
         body = _indented(body, " " * len(marker))
@@ -240,10 +251,11 @@ def _list(items, ordered):
 
 
 def _collect_list(lines, start):
-    """The items of the list starting at lines[start], and where it ends."""
+    """The items of the list at lines[start], its first number, where it ends."""
     first = LIST_ITEM.match(lines[start])
     base = _indent_of(lines[start])
     ordered = first[2][0].isdigit()
+    number = int(first[2][:-1]) if ordered else None
     items = []
     index = start
     while index < len(lines):
@@ -286,7 +298,7 @@ def _collect_list(lines, start):
             if not same_list:
                 break
             index += 1
-    return items, ordered, index
+    return items, number, index
 
 
 def render_blocks(lines, heading_levels):
@@ -299,11 +311,7 @@ def render_blocks(lines, heading_levels):
     index = 0
     while index < len(lines):
         line = lines[index]
-        outside_code = CODE_SPAN.sub("", line)
-        for pattern, what in UNSUPPORTED:
-            if pattern.search(outside_code):
-                raise FragmentError(f"{what} is not supported: {line.strip()!r}")
-
+        refuse_unsupported(line)
         if not line.strip():
             index += 1
             continue
@@ -312,8 +320,11 @@ def render_blocks(lines, heading_levels):
         if heading_match:
             depth = len(heading_match[1])
             if depth not in heading_levels:
-                taken = {d for d in heading_levels if d < depth}
-                heading_levels[depth] = SUB_UNDERLINES[len(taken)]
+                if any(known > depth for known in heading_levels):
+                    raise FragmentError(f"a heading above the first one: {line!r}")
+                if len(heading_levels) == len(SUB_UNDERLINES):
+                    raise FragmentError(f"headings nested too deep: {line!r}")
+                heading_levels[depth] = SUB_UNDERLINES[len(heading_levels)]
             blocks.append(heading(inline(heading_match[2]), heading_levels[depth]))
             index += 1
             continue
@@ -334,8 +345,8 @@ def render_blocks(lines, heading_levels):
             continue
 
         if LIST_ITEM.match(line):
-            items, ordered, index = _collect_list(lines, index)
-            blocks.append(_list(items, ordered))
+            items, number, index = _collect_list(lines, index)
+            blocks.append(_list(items, number))
             continue
 
         is_table = line.lstrip().startswith("|") and index + 1 < len(lines)
@@ -343,6 +354,7 @@ def render_blocks(lines, heading_levels):
             rows = [_split_row(line)]
             index += 2
             while index < len(lines) and lines[index].lstrip().startswith("|"):
+                refuse_unsupported(lines[index])
                 rows.append(_split_row(lines[index]))
                 index += 1
             blocks.append(_table(rows))
@@ -355,6 +367,7 @@ def render_blocks(lines, heading_levels):
             and lines[index].strip()
             and not _starts_block(lines[index])
         ):
+            refuse_unsupported(lines[index])
             paragraph.append(lines[index].strip())
             index += 1
         blocks.append(inline("\n".join(paragraph)))

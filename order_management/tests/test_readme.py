@@ -153,6 +153,10 @@ class TestReadme(TestCase):
         inner = ordered.children[1].next_node(nodes.bullet_list)
         self.assertEqual(inner.astext(), "inner, which goes\non")
 
+        # Markdown numbers a list from its first item.
+        numbered = doctree(self.gen.render_fragment("3. third\n4. fourth"))
+        self.assertEqual(numbered.next_node(nodes.enumerated_list)["start"], 3)
+
         rows = list(tree.findall(nodes.row))
         self.assertEqual(
             [[entry.astext() for entry in row.children] for row in rows],
@@ -160,7 +164,13 @@ class TestReadme(TestCase):
         )
 
     def test_07_what_cannot_be_converted_is_refused(self):
-        for markdown in ("![shot](shot.png)", "> quoted", "a <b>bold</b> word"):
+        for markdown in (
+            "![shot](shot.png)",
+            "A paragraph with\n![a shot](shot.png) on its second line",
+            "> quoted",
+            "a <b>bold</b> word",
+            "### Deep first\n\n## Then higher",
+        ):
             with self.subTest(markdown=markdown):
                 with self.assertRaises(self.gen.FragmentError):
                     self.gen.render_fragment(markdown)
