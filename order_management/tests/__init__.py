@@ -32,3 +32,5 @@ from . import test_scorecards
 from . import test_order_workbook
 from . import test_compliance_map
 from . import test_translations
+from . import test_wheel
+from . import test_readme
