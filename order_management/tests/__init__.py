@@ -34,3 +34,4 @@ from . import test_compliance_map
 from . import test_translations
 from . import test_wheel
 from . import test_readme
+from . import test_encryption

@@ -64,7 +64,14 @@ CHECK_TIMEOUT = 900
 
 # The connection and paths a checking process needs from this one's
 # configuration.
-CHECK_OPTIONS = ("db_host", "db_port", "db_user", "db_password", "data_dir")
+CHECK_OPTIONS = (
+    "db_host",
+    "db_port",
+    "db_user",
+    "db_password",
+    "db_sslmode",
+    "data_dir",
+)
 
 
 class RestoreCheckError(BackupError):
@@ -80,9 +87,14 @@ def run_pg_tool(name, args, env=None):
     :raise BackupError: with the end of the tool's error output when it fails
     """
     command = [find_pg_tool(name), *args]
+    if env is None:
+        env = exec_pg_environ()
+        # Odoo's helper leaves the SSL mode out: the tools would settle for
+        # "prefer", which neither requires SSL nor checks the server.
+        env["PGSSLMODE"] = odoo.tools.config["db_sslmode"]
     result = subprocess.run(
         command,
-        env=env or exec_pg_environ(),
+        env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
         check=False,
