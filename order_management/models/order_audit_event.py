@@ -477,7 +477,9 @@ class OrderAuditEvent(models.Model):
         # Read as any field is: the first one read fetches the columns of all
         # the records at once, which the write itself then finds in memory.
         service = self.env["order.field.encryption"]
-        encrypted = {name for name in names if service._is_enabled(records._fields[name])}
+        encrypted = {
+            name for name in names if service._is_enabled(records._fields[name])
+        }
         return {
             record.id: {
                 name: (

@@ -263,7 +263,10 @@ class OrderFieldEncryption(models.AbstractModel):
             self._rewrite_batch(batch, field, key, context, enabled)
         self.env.registry.clear_cache()
         _logger.info(
-            "%s %s rows of %s", "encrypted" if enabled else "decrypted", len(ids), context
+            "%s %s rows of %s",
+            "encrypted" if enabled else "decrypted",
+            len(ids),
+            context,
         )
 
     @api.model

@@ -69,7 +69,9 @@ class ResPartnerBank(models.Model):
     def unlink(self):
         # Odoo archives the account and tells its partner, number included:
         # a masked one when the number is encrypted.
-        return super(ResPartnerBank, self.with_context(order_field_masked=True)).unlink()
+        return super(
+            ResPartnerBank, self.with_context(order_field_masked=True)
+        ).unlink()
 
     # ---------------------------------------------------------------- mail --
 

@@ -38,7 +38,9 @@ class TestFieldEncryptionTools(TestCase):
         """A value decrypts with its key and field, not with another of either."""
         value = encrypt(self.key, ACCOUNT, "res.partner.bank.acc_number")
         self.assertNotIn("6221", value)
-        self.assertEqual(decrypt(self.key, value, "res.partner.bank.acc_number"), ACCOUNT)
+        self.assertEqual(
+            decrypt(self.key, value, "res.partner.bank.acc_number"), ACCOUNT
+        )
         with self.assertRaises(ValueError):
             decrypt(self.key, value, "res.partner.mobile")
         other_key = load_key(write_key_file(self.folder / "other.key"))
@@ -68,7 +70,9 @@ class TestFieldEncryption(OrderManagementCommon):
         cls.addClassCleanup(folder.cleanup)
         cls.folder = Path(folder.name)
         cls.key_file = write_key_file(cls.folder / "field.key")
-        cls.startClassPatcher(patch.dict(config.options, {KEY_OPTION: str(cls.key_file)}))
+        cls.startClassPatcher(
+            patch.dict(config.options, {KEY_OPTION: str(cls.key_file)})
+        )
         cls.service = cls.env["order.field.encryption"]
         cls.company_partner = cls.env.company.partner_id
 
@@ -205,7 +209,9 @@ class TestFieldEncryption(OrderManagementCommon):
         self.env.flush_all()
         missing = {KEY_OPTION: str(self.folder / "missing.key")}
         with patch.dict(config.options, missing):
-            with self.assertRaisesRegex(UserError, "Account Number.*order_field_key_file"):
+            with self.assertRaisesRegex(
+                UserError, "Account Number.*order_field_key_file"
+            ):
                 self.read_as(self.finance, account, "acc_number")
             self.assertEqual(self.read_as(self.reviewer, account, "acc_number"), MASK)
 

@@ -91,9 +91,7 @@ def load_key(key_file):
 
 def key_id(key):
     """Return the identifier of ``key`` kept in each value (a keyed hash)."""
-    return hmac.new(key, b"order-field key id", hashlib.sha256).digest()[
-        :KEY_ID_SIZE
-    ]
+    return hmac.new(key, b"order-field key id", hashlib.sha256).digest()[:KEY_ID_SIZE]
 
 
 # ----------------------------------------------------------------- values --
