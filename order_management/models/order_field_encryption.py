@@ -179,10 +179,12 @@ class OrderFieldEncryption(models.AbstractModel):
         return value or False
 
     @api.model
-    def _applies(self, field, record, values=None):
+    def _applies(self, field, record, values=None, company_partner_ids=None):
         """Tell whether ``record``'s value of ``field`` is to be encrypted.
 
         :param values: the column values of a row being inserted, if so
+        :param company_partner_ids: the companies' partners, when the caller
+            asks for many records
         """
         if not self._is_enabled(field):
             return False
@@ -194,7 +196,9 @@ class OrderFieldEncryption(models.AbstractModel):
             partner_id = getattr(partner_id, "id", partner_id)
         else:
             partner_id = False
-        return partner_id not in self._company_partner_ids()
+        if company_partner_ids is None:
+            company_partner_ids = self._company_partner_ids()
+        return partner_id not in company_partner_ids
 
     @api.model
     def _company_partner_ids(self):
@@ -261,7 +265,6 @@ class OrderFieldEncryption(models.AbstractModel):
         for start in range(0, len(ids), BATCH_SIZE):
             batch = model.browse(ids[start : start + BATCH_SIZE])
             self._rewrite_batch(batch, field, key, context, enabled)
-        self.env.registry.clear_cache()
         _logger.info(
             "%s %s rows of %s",
             "encrypted" if enabled else "decrypted",

@@ -1,6 +1,7 @@
 from collections.abc import Iterable
 
 from odoo import api, models
+from odoo.tools import SQL
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
@@ -24,7 +25,12 @@ class ResPartnerBank(models.Model):
         # keyed hash, which keeps both and reveals nothing.
         service = self.env["order.field.encryption"]
         field = self._fields["acc_number"]
-        sealed = self.filtered(lambda bank: service._applies(field, bank))
+        sealed = self.browse()
+        if service._is_enabled(field):
+            companies = service._company_partner_ids()
+            sealed = self.filtered(
+                lambda bank: service._applies(field, bank, None, companies)
+            )
         for bank in sealed:
             text = service._plain_value(field, bank)
             bank.sanitized_acc_number = text and service._fingerprint(
@@ -36,23 +42,32 @@ class ResPartnerBank(models.Model):
 
     def _condition_to_sql(self, alias, fname, operator, value, query):
         # Odoo searches an account number through its sanitized copy; an
-        # exact search also finds the encrypted numbers by their hash.
+        # encrypted number is found by its hash when the whole number is
+        # given, also where a part would do (the account's drop-down list).
+        condition = super()._condition_to_sql(alias, fname, operator, value, query)
         field = self._fields["acc_number"]
         service = self.env["order.field.encryption"]
         if (
-            fname == "acc_number"
-            and operator in ("=", "in")
-            and value
-            and service._is_enabled(field)
+            fname != "acc_number"
+            or operator not in ("=", "in", "ilike", "=ilike", "like", "=like")
+            or not value
+            or not service._is_enabled(field)
         ):
-            texts = [value] if isinstance(value, str) else value
-            if isinstance(texts, Iterable):
-                sanitized = [sanitize_account_number(text) for text in texts if text]
-                hashes = [service._fingerprint(field, text) for text in sanitized]
-                return super()._condition_to_sql(
-                    alias, "sanitized_acc_number", "in", sanitized + hashes, query
-                )
-        return super()._condition_to_sql(alias, fname, operator, value, query)
+            return condition
+        texts = [value] if isinstance(value, str) else value
+        if not isinstance(texts, Iterable):
+            return condition
+        hashes = [
+            service._fingerprint(field, sanitize_account_number(text))
+            for text in texts
+            if text and isinstance(text, str)
+        ]
+        if not hashes:
+            return condition
+        by_hash = super()._condition_to_sql(
+            alias, "sanitized_acc_number", "in", hashes, query
+        )
+        return SQL("(%s OR %s)", condition, by_hash)
 
     # ---------------------------------------------------------------- CRUD --
 

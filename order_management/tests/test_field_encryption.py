@@ -126,6 +126,7 @@ class TestFieldEncryption(OrderManagementCommon):
         # Odoo's exact search by number still finds it, by its hash.
         accounts = self.env["res.partner.bank"].with_user(self.finance)
         self.assertEqual(accounts.search([("acc_number", "=", ACCOUNT)]), account)
+        self.assertEqual(accounts.name_search(ACCOUNT)[0][0], account.id)
         self.assertFalse(accounts.search([("acc_number", "ilike", "1234")]))
 
     def test_02_the_companys_own_account_stays_plain(self):
