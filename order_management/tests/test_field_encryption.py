@@ -123,6 +123,13 @@ class TestFieldEncryption(OrderManagementCommon):
             )
         self.assertIn(MASK, account.with_user(self.reviewer).display_name)
 
+        # Exports follow the same rule (the test users may not export: the
+        # rows are built as an export builds them).
+        exported = account.with_user(self.reviewer)._export_rows([["acc_number"]])
+        self.assertEqual(exported, [[MASK]])
+        exported = account.with_user(self.finance)._export_rows([["acc_number"]])
+        self.assertEqual(exported, [[ACCOUNT]])
+
         # Odoo's exact search by number still finds it, by its hash.
         accounts = self.env["res.partner.bank"].with_user(self.finance)
         self.assertEqual(accounts.search([("acc_number", "=", ACCOUNT)]), account)
