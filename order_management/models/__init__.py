@@ -9,7 +9,9 @@ from . import order_review_policy
 from . import order_assignment_rule
 from . import res_company
 from . import res_config_settings
+from . import order_field_encryption
 from . import res_partner
+from . import res_partner_bank
 from . import sale_order_review
 from . import sale_order
 from . import sale_order_line

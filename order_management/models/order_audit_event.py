@@ -476,13 +476,29 @@ class OrderAuditEvent(models.Model):
             return {}
         # Read as any field is: the first one read fetches the columns of all
         # the records at once, which the write itself then finds in memory.
+        service = self.env["order.field.encryption"]
+        encrypted = {
+            name for name in names if service._is_enabled(records._fields[name])
+        }
         return {
             record.id: {
-                name: self._audit_value(records._fields[name], record[name])
+                name: (
+                    self._audit_encrypted_value(records._fields[name], record)
+                    if name in encrypted
+                    else self._audit_value(records._fields[name], record[name])
+                )
                 for name in names
             }
             for record in records
         }
+
+    @api.model
+    def _audit_encrypted_value(self, field, record):
+        """Return a keyed hash of an encrypted field's value: the history
+        shows that it changed, never what it holds."""
+        service = self.env["order.field.encryption"]
+        text = service._plain_value(field, record)
+        return text and service._fingerprint(field, text, purpose="audit")
 
     @api.model
     def _audit_value(self, field, value):

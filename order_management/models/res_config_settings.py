@@ -26,6 +26,22 @@ class ResConfigSettings(models.TransientModel):
         "a compressed archive; 0 keeps them in the history forever.",
     )
 
+    order_encrypt_bank_acc_number = fields.Boolean(
+        string="Encrypt Customers' Bank Account Numbers",
+        help="Stored encrypted with the key file named by order_field_key_file "
+        "in the Odoo configuration; read by Finance and Order Managers only, "
+        "masked for the others. Exact search by number still works; search by "
+        "part of a number, sorting and grouping do not. Your own companies' "
+        "accounts stay plain.",
+    )
+    order_encrypt_partner_mobile = fields.Boolean(
+        string="Encrypt Contacts' Mobile Numbers",
+        help="Stored encrypted with the key file named by order_field_key_file "
+        "in the Odoo configuration; read by Order Entry Clerks, Logistics and "
+        "Order Managers only, masked for the others. It can no longer be "
+        "searched, sorted or grouped, and SMS no longer uses it.",
+    )
+
     @api.constrains("order_audit_retention_days")
     def _check_order_audit_retention_days(self):
         if any(settings.order_audit_retention_days < 0 for settings in self):
@@ -42,6 +58,9 @@ class ResConfigSettings(models.TransientModel):
         values["order_audit_retention_days"] = self.env[
             "order.audit.archive"
         ]._get_retention_days()
+        encrypted = self.env["order.field.encryption"]._get_encrypted_fields()
+        for candidate, enabled in encrypted.items():
+            values[f"order_encrypt_{candidate}"] = enabled
         return values
 
     def set_values(self):
@@ -49,3 +68,7 @@ class ResConfigSettings(models.TransientModel):
         self.env["order.audit.archive"]._set_retention_days(
             self.order_audit_retention_days
         )
+        # Switching rewrites every value of the field: only when it changes.
+        service = self.env["order.field.encryption"]
+        for candidate in service._get_encrypted_fields():
+            service._set_encrypted(candidate, self[f"order_encrypt_{candidate}"])

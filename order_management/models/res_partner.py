@@ -1,5 +1,8 @@
 from odoo import api, fields, models
 
+from .encryptable_char import EncryptableChar
+from .order_field_encryption import MASK
+
 CREDIT_POLICIES = [
     ("block", "Hold the order"),
     ("review", "Send to Finance for a credit review"),
@@ -31,6 +34,8 @@ class ResPartner(models.Model):
     )
     # Searched on every change of a user's email: one account per person.
     email_normalized = fields.Char(index=True)
+    # May be stored encrypted: see order.field.encryption.
+    mobile = EncryptableChar()
 
     @api.constrains("email")
     def _check_user_email_unique(self):
@@ -41,3 +46,20 @@ class ResPartner(models.Model):
     def write(self, vals):
         with self.env["order.audit.event"]._changes_logged(self, vals):
             return super().write(vals)
+
+    def copy_data(self, default=None):
+        # A mobile number hidden from the user who copies is not copied: its
+        # mask is not a number.
+        vals_list = super().copy_data(default=default)
+        for vals in vals_list:
+            if vals.get("mobile") == MASK:
+                del vals["mobile"]
+        return vals_list
+
+    def _phone_get_number_fields(self):
+        # SMS keeps a formatted copy of the first number found, in clear: an
+        # encrypted mobile is left out of it (and of SMS).
+        names = super()._phone_get_number_fields()
+        if self.env["order.field.encryption"]._is_enabled(self._fields["mobile"]):
+            names = [name for name in names if name != "mobile"]
+        return names

@@ -88,6 +88,7 @@ MODEL_ACCESS = {
     "order.importer": "---- ---- ---- ---- ---- ---- ---- ----",
     "order.review.checks": "---- ---- ---- ---- ---- ---- ---- ----",
     "order.audited.mixin": "---- ---- ---- ---- ---- ---- ---- ----",
+    "order.field.encryption": "---- ---- ---- ---- ---- ---- ---- ----",
 }
 
 # What each role may do on particular records, where record rules apply: of
