@@ -8,11 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 
-from ..tools.order_files import (
-    ENCODINGS,
-    preview_order_file,
-    scan_order_file,
-)
+from ..tools.order_files import ENCODINGS, preview_order_file, read_order_file
 
 _logger = logging.getLogger(__name__)
 
@@ -238,16 +234,8 @@ class OrderImportJob(models.Model):
                 if self.mode == "all":
                     # Checked clean, but what it refers to may have changed since.
                     self.env["order.importer"]._raise_errors(errors, self.name)
-                importer = self.env["order.importer"]
-                batches = importer._file_batches(
-                    self.name, content, valid, encoding=self._encoding()
-                )
-                created = importer._import_parsed(
-                    valid,
-                    self.name,
-                    progress=progress,
-                    progress_every=PROGRESS_EVERY,
-                    batches=batches,
+                created = self.env["order.importer"]._import_parsed(
+                    valid, self.name, progress=progress, progress_every=PROGRESS_EVERY
                 )
         except UserError as error:
             # Refused by the importer (a product created meanwhile by someone
@@ -313,7 +301,9 @@ class OrderImportJob(models.Model):
 
     def _read(self, content):
         """Return (orders, errors): the file's, then those of its master data."""
-        orders, errors = scan_order_file(self.name, content, encoding=self._encoding())
+        orders, errors = read_order_file(
+            self.name, content, encoding=self._encoding(), partial=True
+        )
         errors += self.env["order.importer"]._find_master_data(orders)[-1]
         errors.sort(key=lambda error: error.row)
         return orders, errors
@@ -380,7 +370,7 @@ class OrderImportJob(models.Model):
 
 
 def _rows_of(order):
-    return {order["source"][1], *order["rows"]}
+    return {order["source"][1]} | {line["source"][1] for line in order["lines"]}
 
 
 def _orders_with(orders, errors):

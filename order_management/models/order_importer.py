@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tools import plaintext2html
 
-from ..tools.order_files import RowError, order_batches, read_tpch, scan_order_file
+from ..tools.order_files import RowError, read_order_file, read_tpch
 
 _logger = logging.getLogger(__name__)
 
@@ -49,12 +49,8 @@ class OrderImporter(models.AbstractModel):
                 raise UserError(
                     self.env._("Send the file's content encoded in base64.")
                 ) from None
-        # Two passes over the file: every row is checked before anything is
-        # written, then the orders come back with their lines a batch at a
-        # time, so that a large file's lines are never all in memory.
-        orders, errors = scan_order_file(filename, content)
-        batches = self._file_batches(filename, content, orders)
-        return self._import_orders(orders, errors, filename, batches=batches)
+        orders, errors = read_order_file(filename, content)
+        return self._import_orders(orders, errors, filename)
 
     @api.model
     @api.returns("sale.order")
@@ -107,21 +103,14 @@ class OrderImporter(models.AbstractModel):
                 self.env._("Only an administrator may import files from the server.")
             )
 
-    @api.model
-    def _file_batches(self, filename, content, orders, encoding=None):
-        """The orders of a scanned file with all their lines, by batches."""
-        return order_batches(filename, content, orders, encoding, size=BATCH_SIZE)
-
-    def _import_orders(self, parsed, errors, source, batches=None):
+    def _import_orders(self, parsed, errors, source):
         """Create the orders read from ``source``, or raise naming every error."""
         self._raise_errors(errors, source)
         if not parsed:
             raise UserError(self.env._("%(origin)s holds no order.", origin=source))
-        return self._import_parsed(parsed, source, batches=batches)
+        return self._import_parsed(parsed, source)
 
-    def _import_parsed(
-        self, parsed, source, progress=None, progress_every=BATCH_SIZE, batches=None
-    ):
+    def _import_parsed(self, parsed, source, progress=None, progress_every=BATCH_SIZE):
         """Create orders read without error, or raise naming every error.
 
         1. look up customers, products and countries, one search per kind, and
@@ -131,15 +120,7 @@ class OrderImporter(models.AbstractModel):
 
         :param progress: called with the number of orders created so far,
             about every ``progress_every`` orders
-        :param batches: the orders of ``parsed`` with all their lines, by
-            batches (see ``order_batches``), when ``parsed`` holds only what
-            the master data needs; by default, ``parsed`` cut into batches
         """
-        if batches is None:
-            batches = (
-                parsed[start : start + BATCH_SIZE]
-                for start in range(0, len(parsed), BATCH_SIZE)
-            )
         countries, partners, products, special_types = self._resolve_master_data(
             parsed, source
         )
@@ -152,9 +133,9 @@ class OrderImporter(models.AbstractModel):
                 parsed, partners, countries
             )
             orders = self.env["sale.order"]
-            reported = line_count = 0
-            for batch in batches:
-                line_count += sum(len(order["lines"]) for order in batch)
+            reported = 0
+            for start in range(0, len(parsed), BATCH_SIZE):
+                batch = parsed[start : start + BATCH_SIZE]
                 vals_list = [
                     self._prepare_order_vals(order, partners, products, addresses)
                     for order in batch
@@ -173,7 +154,7 @@ class OrderImporter(models.AbstractModel):
             "imported %s orders with %s lines from %s; created %s customers, "
             "%s delivery addresses and %s products",
             len(orders),
-            line_count,
+            sum(len(order["lines"]) for order in parsed),
             source,
             len(new_partners),
             len(new_addresses),

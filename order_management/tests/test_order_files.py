@@ -11,10 +11,8 @@ from odoo.addons.order_management.tools.order_files import (
     _cell_value,
     detect_encoding,
     detect_separator,
-    order_batches,
     read_order_file,
     read_tpch,
-    scan_order_file,
 )
 
 HEADER = (
@@ -489,78 +487,6 @@ class TestOrderFileReader(TestCase):
         array_formula = SimpleNamespace(ref="K2", text="=SUM(K2:K3)")
         self.assertEqual(_cell_value(array_formula), "=SUM(K2:K3)")
         self.assertEqual(_cell_value(12.5), 12.5)
-
-
-class TestTwoPassReader(TestCase):
-    """A file read in two passes gives the orders of a one-pass read, while
-    the first pass keeps no more than a row number per line."""
-
-    def _rows(self, layout):
-        """Rows of orders PO-<n>: ``layout`` gives each row's order and product."""
-        return [
-            f"PO-{order},C-{order},Customer {order},,,,,2031-05-02,"
-            f"{product},{product} part,{index + 1},2.5,,"
-            for index, (order, product) in enumerate(layout)
-        ]
-
-    def test_01_first_pass_keeps_one_line_per_product(self):
-        content = csv_file(*self._rows([(1, "B-1")] * 40 + [(1, "H-2")] * 5))
-        orders, errors = scan_order_file("orders.csv", content)
-
-        self.assertEqual(errors, [])
-        self.assertEqual(len(orders), 1)
-        self.assertEqual(
-            [line["product"]["code"] for line in orders[0]["lines"]], ["B-1", "H-2"]
-        )
-        self.assertEqual(list(orders[0]["rows"]), list(range(2, 47)))
-        self.assertEqual(orders[0]["last_row"], 46)
-
-    def test_02_batches_hold_whole_orders_however_rows_are_spread(self):
-        # Orders 1 and 2 take turns; order 3 comes whole; order 1 ends last.
-        layout = [(1, "B-1"), (2, "B-1"), (1, "H-2"), (2, "H-2")]
-        layout += [(3, "B-1"), (3, "B-1"), (1, "K-3")]
-        content = csv_file(*self._rows(layout))
-        whole, _errors = read_order_file("orders.csv", content)
-        scanned, _errors = scan_order_file("orders.csv", content)
-
-        batches = list(order_batches("orders.csv", content, scanned, size=2))
-
-        self.assertEqual([len(batch) for batch in batches], [2, 1])
-        read_twice = {order["ref"]: order for batch in batches for order in batch}
-        for order in whole:
-            with self.subTest(order=order["ref"]):
-                twice = read_twice[order["ref"]]
-                self.assertEqual(
-                    [
-                        (line["product"]["code"], line["quantity"])
-                        for line in twice["lines"]
-                    ],
-                    [
-                        (line["product"]["code"], line["quantity"])
-                        for line in order["lines"]
-                    ],
-                )
-                self.assertEqual(twice["customer"], order["customer"])
-                self.assertEqual(twice["delivery_date"], order["delivery_date"])
-
-    def test_03_only_the_orders_asked_for(self):
-        content = csv_file(*self._rows([(1, "B-1"), (2, "B-1"), (3, "B-1")]))
-        scanned, _errors = scan_order_file("orders.csv", content)
-
-        batches = list(order_batches("orders.csv", content, scanned[1:2]))
-
-        self.assertEqual([[o["ref"] for o in batch] for batch in batches], [["PO-2"]])
-
-    def test_04_the_first_nameless_line_of_a_product_is_kept(self):
-        """An unknown product without a name is refused on that row."""
-        rows = self._rows([(1, "B-1"), (1, "B-1"), (1, "B-1")])
-        rows[1] = rows[1].replace("B-1 part", "")
-        orders, _errors = scan_order_file("orders.csv", csv_file(*rows))
-
-        self.assertEqual(
-            [line["source"][1] for line in orders[0]["lines"]],
-            [2, 3],
-        )
 
 
 class TestTpchReader(TestCase):

@@ -27,11 +27,7 @@ An order is a dict::
     }
 
 Files are read as streams: rows are turned into orders one at a time, and the
-TPC-H lineitem table is left as soon as the wanted orders are complete. A CSV
-or XLSX file can also be read in two passes, so that its lines never all sit in
-memory at once: :func:`scan_order_file` checks every row and keeps the orders
-without their lines, then :func:`order_batches` reads the file again and hands
-the orders over, with their lines, a batch at a time.
+TPC-H lineitem table is left as soon as the wanted orders are complete.
 
 CSV and XLSX files come from spreadsheets of any locale: a CSV file may be
 UTF-8, GB18030 or Windows-1252 (see :func:`detect_encoding`), separated by
@@ -47,7 +43,6 @@ import os
 import re
 import subprocess
 import sys
-from array import array
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
@@ -681,78 +676,20 @@ def read_order_file(filename, content, encoding=None, partial=False):
         wrong, for a caller that imports only the orders no error names
     :return: (orders, errors)
     """
-    rows, errors = _file_rows(filename, content, encoding)
-    if rows is None:
-        return [], errors
+    extension = os.path.splitext(filename)[1].lower()
+    errors = []
+    if not content:
+        return [], [RowError(filename, 0, "(file)", "the file is empty")]
+    if extension == ".csv":
+        rows = _csv_rows(filename, content, encoding, errors)
+    elif extension == ".xlsx":
+        rows = _xlsx_rows(filename, content, errors)
+    else:
+        reason = "only .csv and .xlsx files are read"
+        return [], [RowError(filename, 0, "(file)", reason)]
     orders = _orders_from_rows(filename, rows, errors)
     errors.sort(key=lambda error: error.row)
     return (orders if partial or not errors else []), errors
-
-
-def scan_order_file(filename, content, encoding=None):
-    """Check every row of a CSV or XLSX order file, keeping no line.
-
-    The first pass of a two-pass read (see :func:`order_batches`). Each order
-    comes as :func:`read_order_file` gives it, but its ``lines`` hold only what
-    finding and creating its products needs (the first line of each of its
-    products, and the first one without a product name), and two more keys
-    say where its lines are: ``rows`` (their row numbers, four bytes each)
-    and ``last_row``.
-
-    :return: (orders, errors), the orders read even when some rows are wrong
-    """
-    rows, errors = _file_rows(filename, content, encoding)
-    orders = _orders_from_rows(filename, rows, errors, whole=False) if rows else []
-    errors.sort(key=lambda error: error.row)
-    return orders, errors
-
-
-def order_batches(filename, content, orders, encoding=None, size=200):
-    """Read the file again; yield ``orders`` with all their lines, by batches.
-
-    The second pass of a two-pass read: ``orders`` come from
-    :func:`scan_order_file` (all of them, or those to import), and an order
-    is handed over as soon as its last row is read. Memory then holds the
-    lines of one batch, and of the orders whose rows are spread further apart
-    than that in the file.
-
-    :param int size: orders per batch
-    """
-    wanted = {order["ref"]: order for order in orders}
-    rows, _errors = _file_rows(filename, content, encoding)
-    pending = {}
-    batch = []
-    for number, values in rows or ():
-        row = _RowReader(filename, number, values, [])
-        ref = row.text("order_ref")
-        order = wanted.get(ref)
-        if order is None:
-            continue
-        pending.setdefault(ref, []).append(_line_of(row, filename, number))
-        if number == order["last_row"]:
-            batch.append({**order, "lines": pending.pop(ref)})
-            if len(batch) == size:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
-    if pending:
-        # The file changed between the two passes.
-        raise ValueError(f"{filename}: orders without their last row: {list(pending)}")
-
-
-def _file_rows(filename, content, encoding):
-    """Return (rows, errors): the rows of a CSV or XLSX file, as a generator."""
-    extension = os.path.splitext(filename)[1].lower()
-    if not content:
-        return None, [RowError(filename, 0, "(file)", "the file is empty")]
-    errors = []
-    if extension == ".csv":
-        return _csv_rows(filename, content, encoding, errors), errors
-    if extension == ".xlsx":
-        return _xlsx_rows(filename, content, errors), errors
-    reason = "only .csv and .xlsx files are read"
-    return None, [RowError(filename, 0, "(file)", reason)]
 
 
 def preview_order_file(filename, content, encoding=None, limit=5, rows=None):
@@ -982,12 +919,8 @@ def _cell_value(cell):
     return text if isinstance(text, str) else cell
 
 
-def _orders_from_rows(filename, rows, errors, whole=True):
-    """Group line rows into orders by their order reference.
-
-    :param bool whole: keep every line; otherwise keep what
-        :func:`scan_order_file` says
-    """
+def _orders_from_rows(filename, rows, errors):
+    """Group line rows into orders by their order reference."""
     orders = {}
     for number, values in rows:
         row = _RowReader(filename, number, values, errors)
@@ -1008,7 +941,18 @@ def _orders_from_rows(filename, rows, errors, whole=True):
             "special_type": row.text("special_type") or None,
             "special_note": row.text("special_note"),
         }
-        line = _line_of(row, filename, number, delivery_date)
+        line = {
+            "product": {
+                "code": row.text("product_code", required=True),
+                "name": row.text("product_name"),
+                "list_price": None,
+            },
+            "quantity": row.number("quantity", positive=True),
+            "price_unit": row.number("unit_price", minimum=0),
+            "discount": row.number("discount", required=False, minimum=0, maximum=100),
+            "delivery_date": delivery_date,
+            "source": (filename, number),
+        }
         if not ref:
             continue
 
@@ -1033,15 +977,12 @@ def _orders_from_rows(filename, rows, errors, whole=True):
         if note and note not in order["notes"]:
             order["notes"].append(note)
         _add_special(row, order, special)
-        if whole:
-            order["lines"].append(line)
-        else:
-            _keep_product_line(order, line)
-            order.setdefault("rows", array("L")).append(number)
-            order["last_row"] = number
+        for key in ("quantity", "price_unit", "discount"):
+            line[key] = float(line[key]) if line[key] is not None else None
+        line["discount"] = line["discount"] or 0.0
+        order["lines"].append(line)
 
     for order in orders.values():
-        order.pop("kept_products", None)
         order["note"] = "\n".join(order.pop("notes"))
         order["special_note"] = "\n".join(order.pop("special_notes"))
         # A date given but refused is already reported.
@@ -1050,43 +991,6 @@ def _orders_from_rows(filename, rows, errors, whole=True):
             reason = f"order {order['ref']} has no delivery date on any row"
             errors.append(RowError(filename, number, "delivery_date", reason))
     return list(orders.values())
-
-
-def _line_of(row, filename, number, delivery_date=None):
-    """Return the order line of a row."""
-    line = {
-        "product": {
-            "code": row.text("product_code", required=True),
-            "name": row.text("product_name"),
-            "list_price": None,
-        },
-        "quantity": row.number("quantity", positive=True),
-        "price_unit": row.number("unit_price", minimum=0),
-        "discount": row.number("discount", required=False, minimum=0, maximum=100),
-        "delivery_date": delivery_date,
-        "source": (filename, number),
-    }
-    for key in ("quantity", "price_unit", "discount"):
-        line[key] = float(line[key]) if line[key] is not None else None
-    line["discount"] = line["discount"] or 0.0
-    return line
-
-
-def _keep_product_line(order, line):
-    """Keep the lines that finding and creating an order's products read.
-
-    The first line of each product gives its name and price to a new
-    product; the first line without a name is the one refused when the
-    product is unknown.
-    """
-    # product code: whether a line without a product name is kept
-    kept = order.setdefault("kept_products", {})
-    code = line["product"]["code"]
-    nameless = not line["product"]["name"]
-    if code in kept and (kept[code] or not nameless):
-        return
-    kept[code] = kept.get(code, False) or nameless
-    order["lines"].append(line)
 
 
 def _add_special(row, order, special):
