@@ -35,6 +35,7 @@
         "data/res_users_data.xml",
         "data/order_access_review_data.xml",
         "data/order_backup_data.xml",
+        "data/discuss_channel_data.xml",
         "wizards/sale_order_reject_wizard_views.xml",
         "wizards/res_users_handover_views.xml",
         "views/order_import_job_views.xml",

@@ -28,6 +28,8 @@ from . import order_audit_archive
 from . import order_audit_archive_head
 from . import res_groups
 from . import res_users
+from . import ir_http
+from . import order_portal_request
 from . import order_access_review
 from . import order_backup
 from . import order_restore_drill

@@ -54,6 +54,10 @@ EVENTS = [
     ("login_failed", "Login refused"),
     ("logout", "Logged out"),
     ("login_locked", "Login refused: locked out"),
+    ("account_locked", "Account locked out"),
+    ("address_locked", "Address locked out"),
+    ("session_expired", "Idle session expired"),
+    ("portal_rate_limited", "Portal request refused: too many"),
     ("change", "Data changed"),
     ("create", "Record created"),
     ("delete", "Record deleted"),
@@ -164,6 +168,15 @@ class OrderAuditEvent(models.Model):
             CREATE INDEX IF NOT EXISTS order_audit_event_login_event_index
                 ON order_audit_event (login, event, timestamp)
                 WHERE login IS NOT NULL
+            """
+        )
+        # Failed logins and locks by address: the lockout of an address
+        # counts its recent failures, across logins.
+        self.env.cr.execute(
+            """
+            CREATE INDEX IF NOT EXISTS order_audit_event_address_event_index
+                ON order_audit_event (ip_address, event, timestamp)
+                WHERE ip_address IS NOT NULL
             """
         )
 

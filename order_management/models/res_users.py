@@ -17,6 +17,13 @@ _logger = logging.getLogger(__name__)
 LOCKOUT_ATTEMPTS = 5
 LOCKOUT_MINUTES = 15
 
+# Lockout of an address, unless the system parameters say otherwise: this many
+# failed logins from one address, whatever the logins, within this many
+# minutes lock the address out for that many minutes.
+ADDRESS_LOCKOUT_ATTEMPTS = 10
+ADDRESS_LOCKOUT_MINUTES = 15
+ADDRESS_LOCKOUT_DURATION = 30
+
 # Records named in a message about open work, per kind; the rest is counted.
 NAMED_RECORDS = 5
 
@@ -228,16 +235,36 @@ class ResUsers(models.Model):
 
     @api.model
     def _locked_out_refusal(self, login):
-        """Like ``_refuse_locked_out``, in this environment's transaction."""
+        """Like ``_refuse_locked_out``, in this environment's transaction.
+
+        The address of the request being served is checked first: a locked
+        address may try no login at all.
+        """
+        address = self.env["order.audit.event"]._request_origin()[0]
+        unlock = self._address_unlock_time(address)
+        if unlock:
+            message = self.env._(
+                "Too many failed logins from your address: try again in "
+                "%(minutes)s minute(s).",
+                minutes=_minutes_until(unlock),
+            )
+            self._audit_login(login, "login_locked", note=message)
+            _logger.warning(
+                "Login %r refused: address %s locked out until %s",
+                login,
+                address,
+                unlock,
+            )
+            return message
+
         unlock = self._login_unlock_time(login)
         if not unlock:
             return None
-        minutes = math.ceil((unlock - fields.Datetime.now()).total_seconds() / 60)
         message = self.env._(
             "Too many failed logins for %(login)s: try again in %(minutes)s "
             "minute(s).",
             login=login,
-            minutes=max(minutes, 1),
+            minutes=_minutes_until(unlock),
         )
         self._audit_login(login, "login_locked", note=message)
         _logger.warning("Login %r refused: locked out until %s", login, unlock)
@@ -257,6 +284,9 @@ class ResUsers(models.Model):
     @api.model
     def _audit_login(self, login, event, note=None, user_id=None, second_factor=False):
         """Record a login event with the login typed and its user, if any.
+
+        A failure that locks the login or the address out records the lock
+        too, and alerts the administrators.
 
         :param str event: ``login``, ``login_failed`` or ``login_locked``
         :param int user_id: the user, when known; else the one with the login
@@ -287,6 +317,8 @@ class ResUsers(models.Model):
                 }
             ]
         )
+        if event == "login_failed":
+            self._lock_out_on_failure(login, user_id)
 
     # ----------------------------------------------------------- lockout --
 
@@ -333,14 +365,176 @@ class ResUsers(models.Model):
         return row[0] + window if row else None
 
     @api.model
+    def _address_unlock_time(self, address):
+        """Return when ``address`` may try to log in again, or None if it may now.
+
+        An address is locked out for the lock time (system parameter
+        ``order_management.address_lockout_duration``, minutes) from the
+        ``address_locked`` event that ``_lock_out_on_failure`` wrote.
+        """
+        attempts, _minutes, duration = self._address_lockout_settings()
+        if not address or attempts <= 0 or duration <= 0:
+            return None
+        lock_time = timedelta(minutes=duration)
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT max(lock.timestamp)
+                  FROM order_audit_event lock
+                 WHERE lock.ip_address = %(address)s
+                   AND lock.event = 'address_locked'
+                   AND lock.timestamp > %(since)s
+                """,
+                address=address,
+                since=fields.Datetime.now() - lock_time,
+            )
+        )
+        locked_at = self.env.cr.fetchone()[0]
+        return locked_at + lock_time if locked_at else None
+
+    @api.model
+    def _address_failures(self, address, minutes):
+        """Return (failed logins, distinct logins) from ``address`` that count.
+
+        Those of the last ``minutes`` minutes, after the address's last lock:
+        the failures that locked it once do not lock it again.
+        """
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT count(*), count(DISTINCT failure.login)
+                  FROM order_audit_event failure
+                 WHERE failure.ip_address = %(address)s
+                   AND failure.event = 'login_failed'
+                   AND failure.timestamp > %(since)s
+                   AND failure.id > COALESCE((
+                        SELECT max(lock.id)
+                          FROM order_audit_event lock
+                         WHERE lock.ip_address = %(address)s
+                           AND lock.event = 'address_locked'
+                       ), 0)
+                """,
+                address=address,
+                since=fields.Datetime.now() - timedelta(minutes=minutes),
+            )
+        )
+        return self.env.cr.fetchone()
+
+    @api.model
+    def _lock_out_on_failure(self, login, user_id):
+        """Lock the login and the address out if this failure was one too many.
+
+        Called once the failure is recorded. Attempts on a locked login or
+        from a locked address are refused before they can fail, so a lock
+        starts once, on the failure that reaches the threshold: it is
+        recorded then (``account_locked``, ``address_locked``) and posted to
+        the administrators' Security Alerts channel.
+        """
+        # The administrators read the alert, and the event's note with it.
+        alert = self.with_context(lang=self._security_alert_lang())
+        events = []
+
+        unlock = self._login_unlock_time(login)
+        if unlock:
+            attempts, minutes = self._lockout_settings()
+            events.append(
+                {
+                    "event": "account_locked",
+                    "stage": "access",
+                    "user_id": user_id or False,
+                    "login": login,
+                    "note": alert.env._(
+                        "%(attempts)s failed logins for %(login)s within "
+                        "%(minutes)s minutes: the login is locked out until "
+                        "%(until)s (UTC).",
+                        attempts=attempts,
+                        login=login,
+                        minutes=minutes,
+                        until=fields.Datetime.to_string(unlock),
+                    ),
+                }
+            )
+
+        address = self.env["order.audit.event"]._request_origin()[0]
+        attempts, minutes, duration = self._address_lockout_settings()
+        if address and attempts > 0 and minutes > 0 and duration > 0:
+            failures, logins = self._address_failures(address, minutes)
+            if failures >= attempts:
+                until = fields.Datetime.now() + timedelta(minutes=duration)
+                events.append(
+                    {
+                        "event": "address_locked",
+                        "stage": "access",
+                        "user_id": False,
+                        "login": login,
+                        "note": alert.env._(
+                            "%(failures)s failed logins for %(logins)s login(s) "
+                            "from %(address)s within %(minutes)s minutes: the "
+                            "address is locked out until %(until)s (UTC).",
+                            failures=failures,
+                            logins=logins,
+                            address=address,
+                            minutes=minutes,
+                            until=fields.Datetime.to_string(until),
+                        ),
+                    }
+                )
+
+        if not events:
+            return
+        self.env["order.audit.event"]._record_events(events)
+        for event in events:
+            _logger.warning("Intrusion signal: %s", event["note"])
+            self._post_security_alert(event["note"])
+
+    @api.model
+    def _security_alert_lang(self):
+        """Return the language the alerts are written in: the administrator's."""
+        admin = self.env.ref("base.user_admin", raise_if_not_found=False)
+        return (admin and admin.lang) or self.env.lang
+
+    @api.model
+    def _post_security_alert(self, message):
+        """Post ``message`` to the Security Alerts channel of the administrators.
+
+        Every user of *Settings* (``base.group_system``) is a member of the
+        channel: the message shows in their Discuss inbox as unread.
+        """
+        channel = self.env.ref(
+            "order_management.channel_security_alerts", raise_if_not_found=False
+        )
+        if not channel:
+            _logger.warning("Security Alerts channel missing, alert not posted")
+            return
+        # Posted by the system, for whoever's login or address is concerned.
+        channel.sudo().message_post(
+            body=message, message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+
+    @api.model
     def _lockout_settings(self):
         """Return (failed logins that lock, minutes they count for)."""
-        params = self.env["ir.config_parameter"].sudo()
-        settings = []
-        for key, default in (
+        return self._int_settings(
             ("order_management.lockout_attempts", LOCKOUT_ATTEMPTS),
             ("order_management.lockout_minutes", LOCKOUT_MINUTES),
-        ):
+        )
+
+    @api.model
+    def _address_lockout_settings(self):
+        """Return (failed logins from an address that lock it, minutes they
+        count for, minutes it stays locked)."""
+        return self._int_settings(
+            ("order_management.address_lockout_attempts", ADDRESS_LOCKOUT_ATTEMPTS),
+            ("order_management.address_lockout_minutes", ADDRESS_LOCKOUT_MINUTES),
+            ("order_management.address_lockout_duration", ADDRESS_LOCKOUT_DURATION),
+        )
+
+    @api.model
+    def _int_settings(self, *keys_defaults):
+        """Return the integer system parameters named, or their defaults."""
+        params = self.env["ir.config_parameter"].sudo()
+        settings = []
+        for key, default in keys_defaults:
             value = params.get_param(key, default)
             try:
                 settings.append(int(value))
@@ -608,6 +802,12 @@ class ResUsers(models.Model):
                         reason=error.args[0],
                     )
                 ) from error
+
+
+def _minutes_until(moment):
+    """Return the whole minutes left until ``moment``, at least one."""
+    seconds = (moment - fields.Datetime.now()).total_seconds()
+    return max(math.ceil(seconds / 60), 1)
 
 
 def _request_lang():

@@ -35,3 +35,4 @@ from . import test_translations
 from . import test_wheel
 from . import test_readme
 from . import test_encryption
+from . import test_intrusion
