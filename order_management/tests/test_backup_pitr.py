@@ -77,7 +77,13 @@ class TestPointInTimeRecovery(TestCase):
         self.start(self.data)
 
     def start(self, data_dir):
-        pg_ctl(data_dir, "start", "-l", str(data_dir / "server.log"))
+        log = data_dir / "server.log"
+        try:
+            pg_ctl(data_dir, "start", "-l", str(log))
+        except BackupError as error:
+            # Why the server stopped is in its own log, gone with the folder.
+            tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+            self.fail(f"{error}\n--- {log} ---\n{tail}")
         self.addCleanup(self.stop, data_dir)
 
     def stop(self, data_dir):
