@@ -17,6 +17,13 @@ INCIDENT_STATES = [
     ("cancelled", "Cancelled"),
 ]
 
+# Who reported the incident, and how.
+REPORT_CHANNELS = [
+    ("staff", "Staff"),
+    ("customer", "Customer, to Staff"),
+    ("portal", "Customer, in the Portal"),
+]
+
 # An incident in these states still needs someone: its order cannot complete.
 OPEN_STATES = ("open", "in_progress")
 
@@ -64,7 +71,17 @@ class OrderIncident(models.Model):
     state = fields.Selection(
         INCIDENT_STATES, default="open", required=True, tracking=True, index=True
     )
-    reported_by_customer = fields.Boolean(readonly=True)
+    # Was a boolean "reported by the customer" (portal only) before 18.0.1.1.0:
+    # see migrations/18.0.1.1.0.
+    reported_via = fields.Selection(
+        REPORT_CHANNELS,
+        string="Reported By",
+        default="staff",
+        required=True,
+        help="Staff: noticed by the company. Customer, to Staff: the customer "
+        "told someone (phone, email) who entered it. Customer, in the Portal: "
+        "the customer reported it themselves.",
+    )
     closed_date = fields.Datetime(readonly=True, copy=False)
 
     # -------------------------------------------------------------- CRUD --
