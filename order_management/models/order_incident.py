@@ -89,6 +89,7 @@ class OrderIncident(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_reported_via(vals)
             if vals.get("name", "/") == "/":
                 vals["name"] = (
                     self.env["ir.sequence"].next_by_code("order.incident") or "/"
@@ -103,6 +104,25 @@ class OrderIncident(models.Model):
                 note=f"{incident.name}: {incident.description}",
             )
         return incidents
+
+    def write(self, vals):
+        if "reported_via" in vals:
+            self._check_reported_via(vals)
+        return super().write(vals)
+
+    def _check_reported_via(self, vals):
+        """Only the portal (as superuser) records a report as the customer's
+        own in the portal, and such a report keeps saying so."""
+        if self.env.su:
+            return
+        portal = self.filtered(lambda incident: incident.reported_via == "portal")
+        if vals.get("reported_via") == "portal" or (portal and "reported_via" in vals):
+            raise UserError(
+                self.env._(
+                    "Only the customer portal records an incident as reported in "
+                    "the portal."
+                )
+            )
 
     # ----------------------------------------------------------- actions --
 
