@@ -12,10 +12,10 @@ As for every addon command, the addons path comes first:
      --stop-after-init``);
   3. check the result in another process (``check`` below), and that no
      order, line, delivery, invoice, incident or audit event was lost;
-  4. when step 2 or 3 fails: move the database as the update left it aside,
-     restore the backup under DB's name (the restore itself compares row
-     counts and the audit chain's head with the backup), then drop the
-     moved-aside copy (``--keep-failed`` keeps it for inspection).
+  4. when step 2 or 3 fails or is interrupted: move the database as the
+     update left it aside, restore the backup under DB's name (the restore
+     itself compares row counts and the audit chain's head with the backup),
+     then drop the moved-aside copy (``--keep-failed`` keeps it).
 
 - ``check``: the smoke check of DB as it is, written as JSON: the registry
   loads, the addon is installed at its manifest's version and no module
@@ -171,6 +171,11 @@ def upgrade(dbname, out, keep_failed=False):
         report = _smoke_check(dbname, target, manifest)
     except UpgradeError as error:
         _logger.error("upgrade of %s failed: %s", dbname, error)
+        return _roll_back(dbname, out, error, backup_path, key, before, keep_failed)
+    except KeyboardInterrupt:
+        # The update's process got the same signal: what it left is unknown.
+        _logger.error("upgrade of %s interrupted", dbname)
+        error = UpgradeError("the upgrade was interrupted")
         return _roll_back(dbname, out, error, backup_path, key, before, keep_failed)
 
     _logger.info(
@@ -384,11 +389,13 @@ def _roll_back(dbname, out, error, backup_path, key, before, keep_failed):
         )
         return RESTORE_FAILED
 
-    if keep_failed:
-        kept = f"; the failed upgrade is kept as {failed}"
-    else:
-        drop_database(failed)
-        kept = ""
+    kept = f"; the failed upgrade is kept as {failed}"
+    if not keep_failed:
+        try:
+            drop_database(failed)
+            kept = ""
+        except Exception:
+            _logger.exception("upgrade %s: cannot drop %s", dbname, failed)
     _logger.warning(
         "upgrade %s: restored to %s in %.1f s", dbname, before, time.monotonic() - clock
     )

@@ -13,6 +13,7 @@ once with an addons path whose migration fails at its last step.
 """
 
 import configparser
+import io
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ import tempfile
 from contextlib import closing
 from pathlib import Path
 
+import psycopg2
 from psycopg2 import sql as pgsql
 
 import odoo
@@ -28,6 +30,7 @@ from odoo.modules.module import adapt_version, get_manifest
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import config
 
+from odoo.addons.order_management.cli.order_upgrade import NOT_STARTED, upgrade
 from odoo.addons.order_management.tools.backup_database import (
     connect,
     create_database,
@@ -116,14 +119,12 @@ class TestUpgrade(TransactionCase):
         super().setUpClass()
         cls.tmp = Path(tempfile.mkdtemp(prefix="order-upgrade-test-"))
         cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
-        cls.databases = []
-        cls.addClassCleanup(cls._drop_databases)
         cls.target = adapt_version(get_manifest("order_management")["version"])
 
         # 1. The previous release, and two databases made from it.
-        previous = cls._make_previous_release()
-        cls.success_db = cls._copy_database(previous, "success")
-        cls.rollback_db = cls._copy_database(previous, "rollback")
+        cls.previous_db = cls._make_previous_release()
+        cls.success_db = cls._copy_database(cls.previous_db, "success")
+        cls.rollback_db = cls._copy_database(cls.previous_db, "rollback")
         cls.success_before = fingerprint(cls.success_db)
         cls.rollback_before = fingerprint(cls.rollback_db)
 
@@ -137,15 +138,10 @@ class TestUpgrade(TransactionCase):
         cls.rollback_result = cls._wait(rollback)
 
     @classmethod
-    def _drop_databases(cls):
-        for dbname in cls.databases:
-            drop_database(dbname)
-
-    @classmethod
     def _new_name(cls, suffix):
         dbname = f"{cls.env.cr.dbname[:40]}_upgrade_{suffix}"
-        cls.databases.append(dbname)
         drop_database(dbname)
+        cls.addClassCleanup(drop_database, dbname)
         return dbname
 
     @classmethod
@@ -159,7 +155,13 @@ class TestUpgrade(TransactionCase):
         create_database(dbname)
         run_pg_tool(
             "pg_restore",
-            ["--no-owner", "--no-privileges", f"--dbname={dbname}", str(dump)],
+            [
+                "--no-owner",
+                "--no-privileges",
+                "--single-transaction",
+                f"--dbname={dbname}",
+                str(dump),
+            ],
         )
         dump.unlink()
         if Path(config.filestore(source)).is_dir():
@@ -333,7 +335,28 @@ class TestUpgrade(TransactionCase):
             [f"{dbname}_failed_upgrade_%"],
         )
         self.assertEqual(len(failed), 1, out)
-        self.databases.append(failed[0][0])
+        self.addCleanup(drop_database, failed[0][0])
         left = fingerprint(failed[0][0])
         self.assertIn("reported_via", [row[0] for row in left["columns"]])
         self.assertEqual(left["version"][0][0], PREVIOUS)
+
+    def test_upgrade_refuses_to_start(self):
+        """Another session on the database, or a newer version in it than in
+        the code: nothing is backed up nor changed."""
+        dbname = self._copy_database(self.previous_db, "refused")
+        _name, params = odoo.sql_db.connection_info_for(dbname)
+        with closing(psycopg2.connect(**dict(params, application_name="another-odoo"))):
+            out = io.StringIO()
+            self.assertEqual(upgrade(dbname, out), NOT_STARTED)
+        self.assertIn("1 other sessions use", out.getvalue())
+
+        with closing(connect(dbname)) as cr:
+            cr.execute(
+                "UPDATE ir_module_module SET latest_version = '18.0.9.0.0' "
+                "WHERE name = 'order_management'"
+            )
+            cr.commit()
+        out = io.StringIO()
+        self.assertEqual(upgrade(dbname, out), NOT_STARTED)
+        self.assertIn("newer than this code's", out.getvalue())
+        self.assertFalse((self.tmp / "backups" / dbname).exists())
