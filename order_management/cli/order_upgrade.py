@@ -172,6 +172,11 @@ def upgrade(dbname, out, keep_failed=False):
     except UpgradeError as error:
         _logger.error("upgrade of %s failed: %s", dbname, error)
         return _roll_back(dbname, out, error, backup_path, key, before, keep_failed)
+    except Exception as unexpected:
+        # Whatever went wrong after the backup, the backup goes back.
+        _logger.exception("upgrade of %s failed", dbname)
+        error = UpgradeError(f"the upgrade failed: {unexpected}")
+        return _roll_back(dbname, out, error, backup_path, key, before, keep_failed)
     except KeyboardInterrupt:
         # The update's process got the same signal: what it left is unknown.
         _logger.error("upgrade of %s interrupted", dbname)
@@ -399,9 +404,11 @@ def _roll_back(dbname, out, error, backup_path, key, before, keep_failed):
     _logger.warning(
         "upgrade %s: restored to %s in %.1f s", dbname, before, time.monotonic() - clock
     )
+    # The code on disk is the new release's: it must not serve the old data.
     out.write(
         f"rolled back: {error}; {dbname} restored from {backup_path} "
-        f"({MODULE} {before}){kept}\n"
+        f"({MODULE} {before}){kept}; serve it with the code of {before}, or fix "
+        "the cause and upgrade again\n"
     )
     return ROLLED_BACK
 
