@@ -2,9 +2,9 @@
 
 The previous release (18.0.1.0.0) is made from a copy of the test database:
 two incidents, one reported in the portal and one by staff, and a saved
-filter on the old field, then the incident table, the field's metadata and
-the module's version put back the way 18.0.1.0.0 had them, in SQL. The views
-keep this release's text: the update loads them again from the files.
+filter on the old field, then the incident table, the field's metadata, the
+incident views (naming the old field) and the module's version put back the
+way 18.0.1.0.0 had them, in SQL.
 
 Two databases are made from that copy (it is closed: a template can be used),
 each with a copy of the test database's filestore, and the command runs on
@@ -73,6 +73,10 @@ WHERE model = 'order.incident' AND name = 'reported_via';
 UPDATE ir_model_data SET name = 'field_order_incident__reported_by_customer'
 WHERE module = 'order_management'
     AND name = 'field_order_incident__reported_via';
+
+UPDATE ir_ui_view
+SET arch_db = replace(arch_db::text, 'reported_via', 'reported_by_customer')::jsonb
+WHERE model = 'order.incident' AND arch_db::text LIKE '%%reported_via%%';
 
 UPDATE ir_module_module SET latest_version = %(previous)s
 WHERE name = 'order_management';
@@ -292,6 +296,12 @@ class TestUpgrade(TransactionCase):
         columns = [row[0] for row in after["columns"]]
         self.assertIn("reported_via", columns)
         self.assertNotIn("reported_by_customer", columns)
+        old_views = psql_rows(
+            dbname,
+            "SELECT name FROM ir_ui_view WHERE arch_db::text LIKE %s",
+            ["%reported_by_customer%"],
+        )
+        self.assertEqual(old_views, [])
         self.assertEqual(
             dict(psql_rows(dbname, "SELECT id, reported_via FROM order_incident")),
             self.reporters,
