@@ -57,6 +57,7 @@ from odoo.modules.module import adapt_version, get_manifest
 from odoo.modules.registry import Registry
 from odoo.tools import config
 
+from ..models.order_backup import SETTINGS as BACKUP_SETTINGS
 from ..tools.backup_database import (
     CHECK_OPTIONS,
     ERROR_TAIL,
@@ -137,14 +138,14 @@ def upgrade(dbname, out, keep_failed=False):
     :return: the exit status (see the module's docstring)
     """
     try:
-        before, target, key = _prepare(dbname)
+        before, target, key, backup_root = _prepare(dbname)
     except (UpgradeError, BackupError) as error:
         _logger.error("upgrade of %s not started: %s", dbname, error)
         out.write(f"not started: {error}\n")
         return NOT_STARTED
 
     clock = time.monotonic()
-    backup_path = _backup_path(dbname, before, target)
+    backup_path = _backup_path(dbname, backup_root, before, target)
     _logger.info("upgrade %s: backup to %s", dbname, backup_path)
     try:
         manifest = take_backup(
@@ -198,7 +199,11 @@ def upgrade(dbname, out, keep_failed=False):
 
 
 def _prepare(dbname):
-    """Check that the upgrade can start; return (installed, target, key)."""
+    """Check that the upgrade can start.
+
+    :return: (installed version, new version, backup key, backup folder or None)
+    :raise UpgradeError: (or BackupError for the key) saying why not
+    """
     if not database_exists(dbname):
         raise UpgradeError(f"database {dbname} does not exist")
 
@@ -208,13 +213,16 @@ def _prepare(dbname):
             [MODULE],
         )
         row = cr.fetchone()
-        # Odoo's pool may hold idle connections of this process: not sessions.
+        # Odoo's pool may hold idle connections of this process, and
+        # autovacuum comes and goes: neither is a session.
         cr.execute(
             "SELECT count(*) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' "
             "AND application_name <> current_setting('application_name')"
         )
         others = cr.fetchone()[0]
+        settings = _read_backup_settings(cr)
     if not row or row[1] != "installed":
         raise UpgradeError(f"{MODULE} is not installed in {dbname}")
     if others:
@@ -230,19 +238,30 @@ def _prepare(dbname):
             f"{dbname} has {MODULE} {installed}, newer than this code's {target}: "
             "downgrades are not supported"
         )
-    key = load_key(config.get("order_backup_key_file"))
-    return installed, target, key
+    key = load_key(settings["key_file"])
+    return installed, target, key, settings["dir"]
+
+
+def _read_backup_settings(cr):
+    """Return the backup folder and key file as the addon's backups find them:
+    the configuration file's option, else the system parameter."""
+    settings = {}
+    for name in ("dir", "key_file"):
+        option, param = BACKUP_SETTINGS[name]
+        settings[name] = config.get(option)
+        if not settings[name]:
+            cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [param])
+            settings[name] = (cr.fetchone() or [None])[0]
+    return settings
 
 
 def _version_key(version):
     return tuple(int(part) for part in version.split(".") if part.isdigit())
 
 
-def _backup_path(dbname, before, target):
+def _backup_path(dbname, root, before, target):
     """Return a new backup file's path in the database's backup folder."""
-    root = config.get("order_backup_dir") or os.path.join(
-        config["data_dir"], "order_backups"
-    )
+    root = root or os.path.join(config["data_dir"], "order_backups")
     folder = Path(root, dbname)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     stamp = datetime.now(UTC).strftime("%Y%m%d_%H%M%S_%f")
