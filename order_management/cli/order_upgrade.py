@@ -280,6 +280,8 @@ def _update(dbname):
         ["-u", MODULE, "--stop-after-init", "--no-http"],
         capture=False,
     )
+    if result.returncode < 0:
+        raise UpgradeError(f"the update was stopped by signal {-result.returncode}")
     if result.returncode:
         raise UpgradeError(
             f"the update failed (exit status {result.returncode}): see the log above"
