@@ -3,7 +3,7 @@
     "name": "Order Management",
     "summary": "Order entry, review, execution, tracking and completion "
     "as a company's order-management regulation asks",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "development_status": "Alpha",
     "category": "Sales/Sales",
     "website": "https://github.com/order-management/order_management",

@@ -1,2 +1,3 @@
 from . import order_audit
 from . import order_backup
+from . import order_upgrade

@@ -17,6 +17,13 @@ INCIDENT_STATES = [
     ("cancelled", "Cancelled"),
 ]
 
+# Who reported the incident, and how.
+REPORT_CHANNELS = [
+    ("staff", "Staff"),
+    ("customer", "Customer, to Staff"),
+    ("portal", "Customer, in the Portal"),
+]
+
 # An incident in these states still needs someone: its order cannot complete.
 OPEN_STATES = ("open", "in_progress")
 
@@ -64,7 +71,17 @@ class OrderIncident(models.Model):
     state = fields.Selection(
         INCIDENT_STATES, default="open", required=True, tracking=True, index=True
     )
-    reported_by_customer = fields.Boolean(readonly=True)
+    # Was a boolean "reported by the customer" (portal only) before 18.0.1.1.0:
+    # see migrations/18.0.1.1.0.
+    reported_via = fields.Selection(
+        REPORT_CHANNELS,
+        string="Reported By",
+        default="staff",
+        required=True,
+        help="Staff: noticed by the company. Customer, to Staff: the customer "
+        "told someone (phone, email) who entered it. Customer, in the Portal: "
+        "the customer reported it themselves.",
+    )
     closed_date = fields.Datetime(readonly=True, copy=False)
 
     # -------------------------------------------------------------- CRUD --
@@ -72,6 +89,7 @@ class OrderIncident(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
+            self._check_reported_via(vals)
             if vals.get("name", "/") == "/":
                 vals["name"] = (
                     self.env["ir.sequence"].next_by_code("order.incident") or "/"
@@ -86,6 +104,25 @@ class OrderIncident(models.Model):
                 note=f"{incident.name}: {incident.description}",
             )
         return incidents
+
+    def write(self, vals):
+        if "reported_via" in vals:
+            self._check_reported_via(vals)
+        return super().write(vals)
+
+    def _check_reported_via(self, vals):
+        """Only the portal (as superuser) records a report as the customer's
+        own in the portal, and such a report keeps saying so."""
+        if self.env.su:
+            return
+        portal = self.filtered(lambda incident: incident.reported_via == "portal")
+        if vals.get("reported_via") == "portal" or (portal and "reported_via" in vals):
+            raise UserError(
+                self.env._(
+                    "Only the customer portal records an incident as reported in "
+                    "the portal."
+                )
+            )
 
     # ----------------------------------------------------------- actions --
 

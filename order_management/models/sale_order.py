@@ -1080,7 +1080,7 @@ class SaleOrder(models.Model):
                     "picking_id": delivery.id,
                     "incident_type": incident_type,
                     "description": description,
-                    "reported_by_customer": True,
+                    "reported_via": "portal",
                     "responsible_id": self.user_id.id,
                 }
             )

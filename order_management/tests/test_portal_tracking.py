@@ -124,7 +124,7 @@ class TestPortalTracking(HttpCase):
         self.assertEqual(response.status_code, 200)
         incident = self.order.incident_ids
         self.assertEqual(len(incident), 1)
-        self.assertTrue(incident.reported_by_customer)
+        self.assertEqual(incident.reported_via, "portal")
         self.assertEqual(incident.incident_type, "damage")
         self.assertEqual(incident.picking_id, self.order.picking_ids)
         photos = self.env["ir.attachment"].search(

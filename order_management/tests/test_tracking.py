@@ -99,6 +99,24 @@ class TestTracking(OrderManagementCommon):
         self.assertEqual(order.completion_state, "completed")
         self.assertIn(("incident_closed", False, "resolved"), self._events(order))
 
+    def test_03b_who_reported_an_incident(self):
+        """Staff record whether they or the customer reported it; only the
+        portal records the customer's own report there."""
+        order = self._confirmed_order()
+        Incident = self.env["order.incident"].with_user(self.logistics)
+        vals = {"order_id": order.id, "incident_type": "damage", "description": "Dent."}
+        self.assertEqual(Incident.create(vals).reported_via, "staff")
+        called = Incident.create(dict(vals, reported_via="customer"))
+        self.assertEqual(called.reported_via, "customer")
+
+        with self.assertRaisesRegex(UserError, "Only the customer portal"):
+            Incident.create(dict(vals, reported_via="portal"))
+        with self.assertRaisesRegex(UserError, "Only the customer portal"):
+            called.write({"reported_via": "portal"})
+        from_portal = Incident.sudo().create(dict(vals, reported_via="portal"))
+        with self.assertRaisesRegex(UserError, "Only the customer portal"):
+            from_portal.with_user(self.logistics).write({"reported_via": "staff"})
+
     def test_04_signature_hands_over_to_finance_until_paid(self):
         """The signature gives Finance a to-do; invoicing closes it; payment
         completes the order, which then shows what was invoiced and paid."""

@@ -357,7 +357,9 @@ class TestXssPortal(InertMixin, HttpCase):
             },
             files={"photo": (PAYLOAD, b"\x89PNG\r\n\x1a\nfake", "image/png")},
         )
-        reported = self.order.incident_ids.filtered("reported_by_customer")
+        reported = self.order.incident_ids.filtered(
+            lambda incident: incident.reported_via == "portal"
+        )
         self.assertEqual(reported.description, PAYLOAD)
         self.assertPageInert(self._page(url), url)
         self.assertPageInert(self._page("/my/orders"), "/my/orders")

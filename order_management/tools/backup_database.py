@@ -21,6 +21,7 @@ import tempfile
 from contextlib import closing
 from pathlib import Path
 
+import psycopg2.errors
 from psycopg2 import sql as pgsql
 
 import odoo
@@ -134,13 +135,16 @@ def create_database(dbname):
 def drop_database(dbname):
     """Drop ``dbname`` and its filestore, if they exist."""
     odoo.sql_db.close_db(dbname)
+    drop = pgsql.SQL("DROP DATABASE IF EXISTS {}").format(pgsql.Identifier(dbname))
     with closing(connect("postgres")) as cr:
         cr._cnx.autocommit = True
-        cr.execute(
-            pgsql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                pgsql.Identifier(dbname)
-            )
-        )
+        try:
+            cr.execute(pgsql.SQL("{} WITH (FORCE)").format(drop), log_exceptions=False)
+        except psycopg2.errors.InsufficientPrivilege:
+            # PostgreSQL 15 refuses FORCE to a role other than a superuser
+            # while autovacuum works on the database (a restored one, often);
+            # a plain drop stops autovacuum itself.
+            cr.execute(drop)
     filestore = Path(odoo.tools.config.filestore(dbname))
     if filestore.exists():
         shutil.rmtree(filestore)
