@@ -32,3 +32,4 @@ from . import test_scorecards
 from . import test_order_workbook
 from . import test_compliance_map
 from . import test_translations
+from . import test_deploy_examples
