@@ -36,3 +36,4 @@ from . import test_wheel
 from . import test_readme
 from . import test_encryption
 from . import test_intrusion
+from . import test_deploy_examples
