@@ -219,7 +219,7 @@ class TestIncrementalFilestore(TestCase):
             filestore = tmp / "filestore"
 
             def add(content):
-                sha = hashlib.sha1(content).hexdigest()
+                sha = hashlib.sha1(content, usedforsecurity=False).hexdigest()
                 path = filestore / sha[:2] / sha
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content)
