@@ -52,6 +52,7 @@ class TestBackupEncryption(TestCase):
     """The chunked AES-GCM stream, without any database."""
 
     def setUp(self):
+        super().setUp()
         self.key = parse_key(generate_key())
         self.data = os.urandom(10_000)
 
@@ -130,6 +131,7 @@ class TestBackupArchive(TestCase):
     """The dump, the filestore and the manifest in one encrypted file."""
 
     def setUp(self):
+        super().setUp()
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
         self.tmp = Path(tmp.name)
