@@ -299,6 +299,8 @@ class TestOffsiteFolder(TestCase):
             ),
         )
         self.assertEqual(parse_target("sftp://b@host/x")[1]["port"], 22)
-        for bad in ("", "copies", "http://host/x", "sftp://host/x"):
+        # A user or host starting with "-" would be an option of sftp.
+        dashed = ("sftp://-oProxyCommand=touch%20x@host/x", "sftp://b@-host/x")
+        for bad in ("", "copies", "http://host/x", "sftp://host/x", *dashed):
             with self.subTest(bad=bad), self.assertRaises(OffsiteError):
                 parse_target(bad)
