@@ -7,8 +7,7 @@ root) lists it with the reason it is safe. An allow-list entry that matches
 nothing fails the scan too, so that the list only holds what is still there.
 Inline `# nosec` comments are ignored, and a `# pylint: disable=` of a
 security check is itself a finding (pylint-odoo says nothing of what such a
-comment hides): the allow-list is the one place where a
-finding is accepted.
+comment hides): the allow-list is the one place where a finding is accepted.
 
 Before scanning, the scan checks that it can fail: a file holding
 `eval(input())` must be reported by both tools as an unexplained finding.
@@ -105,7 +104,10 @@ def read_allowlist(path=ALLOWLIST):
         text = raw.strip()
         if not text or text.startswith("#"):
             continue
-        parts = [part.strip() for part in text.split(" | ")]
+        # The flagged line may hold " | " itself: the reason follows the last.
+        head, _bar, rest = text.partition(" | ")
+        parts = [head, *rest.rsplit(" | ", 1)]
+        parts = [part.strip() for part in parts]
         head = parts[0].split(None, 1)
         if len(parts) != 3 or len(head) != 2 or not parts[1] or not parts[2]:
             raise SystemExit(
