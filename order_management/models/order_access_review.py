@@ -25,7 +25,7 @@ class OrderAccessReview(models.Model):
 
     # ------------------------------------------------------------ fields --
 
-    user_id = fields.Many2one("res.users", string="User", readonly=True)
+    user_id = fields.Many2one("res.users", readonly=True)
     login = fields.Char(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     group_id = fields.Many2one("res.groups", string="Role", readonly=True)

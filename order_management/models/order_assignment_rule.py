@@ -71,7 +71,6 @@ class OrderAssignmentRule(models.Model):
     )
     activity_type_id = fields.Many2one(
         "mail.activity.type",
-        string="Activity Type",
         required=True,
         domain="['|', ('res_model', '=', False), ('res_model', '=', 'sale.order')]",
     )

@@ -89,10 +89,10 @@ class OrderAuditEvent(models.Model):
         required=True, readonly=True, default=fields.Datetime.now, index=True
     )
     user_id = fields.Many2one(
-        "res.users", string="User", readonly=True, ondelete="restrict", index=True
+        "res.users", readonly=True, ondelete="restrict", index=True
     )
     order_id = fields.Many2one(
-        "sale.order", string="Order", readonly=True, ondelete="restrict", index=True
+        "sale.order", readonly=True, ondelete="restrict", index=True
     )
     event = fields.Selection(EVENTS, required=True, readonly=True)
     stage = fields.Selection(STAGES, required=True, readonly=True)

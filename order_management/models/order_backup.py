@@ -97,7 +97,7 @@ class OrderBackup(models.Model):
     manifest = fields.Text(readonly=True)
     odoo_version = fields.Char(readonly=True)
     addon_version = fields.Char(readonly=True)
-    audit_events = fields.Integer(string="Audit Events", readonly=True)
+    audit_events = fields.Integer(readonly=True)
     audit_head = fields.Char(string="Audit Chain Head", readonly=True)
     error = fields.Text(readonly=True)
     pitr_available = fields.Boolean(string="Point-in-time Recovery", readonly=True)

@@ -54,7 +54,7 @@ class OrderImportJob(models.Model):
     _order = "id desc"
 
     name = fields.Char(string="File Name", required=True)
-    file = fields.Binary(string="File", attachment=True, required=True)
+    file = fields.Binary(attachment=True, required=True)
     encoding = fields.Selection(
         [("auto", "Detect")] + ENCODINGS,
         default="auto",

@@ -35,7 +35,7 @@ class OrderRestoreDrill(models.Model):
     # ------------------------------------------------------------ fields --
 
     backup_id = fields.Many2one(
-        "order.backup", string="Backup", readonly=True, ondelete="set null", index=True
+        "order.backup", readonly=True, ondelete="set null", index=True
     )
     database = fields.Char(string="Scratch Database", readonly=True)
     state = fields.Selection(

@@ -413,9 +413,11 @@ class SaleOrder(models.Model):
             for key, value in self.env.context.items()
             if not (key.startswith("default_") and key[8:] in guarded)
         }
-        return (
-            self.with_context(context) if len(context) < len(self.env.context) else self
-        )
+        if len(context) == len(self.env.context):
+            return self
+
+        # A whole new context, as merging keys can only add them, never drop them.
+        return self.with_context(context)  # pylint: disable=context-overridden
 
     def _check_protected_fields(self, vals):
         protected = PROTECTED_FIELDS.intersection(vals)

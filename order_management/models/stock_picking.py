@@ -94,8 +94,9 @@ class StockPicking(models.Model):
         if not self.env.su:
             for vals in vals_list:
                 self._check_protected_fields(vals)
-            # Defaults from the context would set them all the same.
-            self = self.with_context(
+            # Defaults from the context would set them all the same; a whole
+            # new context, as merging keys can only add them, never drop them.
+            self = self.with_context(  # pylint: disable=context-overridden
                 {
                     key: value
                     for key, value in self.env.context.items()

@@ -80,7 +80,7 @@ class OrderCycleReport(models.Model):
 
     # ------------------------------------------------------------ fields --
 
-    order_id = fields.Many2one("sale.order", string="Order", readonly=True)
+    order_id = fields.Many2one("sale.order", readonly=True)
     name = fields.Char(string="Order Reference", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     currency_id = fields.Many2one("res.currency", readonly=True)

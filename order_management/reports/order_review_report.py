@@ -43,11 +43,11 @@ class OrderReviewReport(models.Model):
         "resource.calendar": ["tz"],
     }
 
-    order_id = fields.Many2one("sale.order", string="Order", readonly=True)
+    order_id = fields.Many2one("sale.order", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Customer", readonly=True)
     clerk_id = fields.Many2one("res.users", string="Entered By", readonly=True)
-    reviewer_id = fields.Many2one("res.users", string="Reviewer", readonly=True)
+    reviewer_id = fields.Many2one("res.users", readonly=True)
     reviewer_group_id = fields.Many2one("res.groups", string="Level Of", readonly=True)
     round = fields.Integer(readonly=True, aggregator=None)
     level = fields.Integer(readonly=True, aggregator=None)

@@ -48,7 +48,6 @@ class OrderScorecardSnapshot(models.Model):
     )
     taken_by_id = fields.Many2one(
         "res.users",
-        string="Taken By",
         readonly=True,
         default=lambda self: self.env.user,
     )

@@ -12,7 +12,7 @@ from unittest.mock import patch
 from odoo import fields, release
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
-from odoo.tools import config, mute_logger
+from odoo.tools import SQL, config, mute_logger
 
 from odoo.addons.order_management.cli import order_backup as cli
 from odoo.addons.order_management.tools import backup_offsite
@@ -405,7 +405,8 @@ class TestBackup(BackupCommon):
                 "ALTER TABLE order_audit_event ENABLE TRIGGER USER",
                 [events[1]],
             )
-            cr.commit()
+            # Its own connection to a scratch database, not the test's cursor.
+            cr.commit()  # pylint: disable=invalid-commit
         report = run_check(source)
         self.assertFalse(report["ok"])
         self.assertEqual(report["chain"], f"broken at event {events[1]}")
@@ -525,14 +526,16 @@ def append_events(dbname, count):
             }
             vals["previous_hash"] = previous
             vals["hash"] = previous = event_hash(vals, previous)
-            columns = list(vals)
             cr.execute(
-                f"INSERT INTO order_audit_event ({', '.join(columns)}) "
-                f"VALUES ({', '.join(['%s'] * len(columns))}) RETURNING id",
-                [vals[column] for column in columns],
+                SQL(
+                    "INSERT INTO order_audit_event (%s) VALUES %s RETURNING id",
+                    SQL(", ").join(map(SQL.identifier, vals)),
+                    tuple(vals.values()),
+                )
             )
             ids.append(cr.fetchone()[0])
-        cr.commit()
+        # Its own connection to a scratch database, not the test's cursor.
+        cr.commit()  # pylint: disable=invalid-commit
     return ids
 
 

@@ -52,6 +52,7 @@ class TestBackupEncryption(TestCase):
     """The chunked AES-GCM stream, without any database."""
 
     def setUp(self):
+        super().setUp()
         self.key = parse_key(generate_key())
         self.data = os.urandom(10_000)
 
@@ -130,6 +131,7 @@ class TestBackupArchive(TestCase):
     """The dump, the filestore and the manifest in one encrypted file."""
 
     def setUp(self):
+        super().setUp()
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
         self.tmp = Path(tmp.name)
@@ -219,7 +221,7 @@ class TestIncrementalFilestore(TestCase):
             filestore = tmp / "filestore"
 
             def add(content):
-                sha = hashlib.sha1(content).hexdigest()
+                sha = hashlib.sha1(content, usedforsecurity=False).hexdigest()
                 path = filestore / sha[:2] / sha
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content)
@@ -297,6 +299,8 @@ class TestOffsiteFolder(TestCase):
             ),
         )
         self.assertEqual(parse_target("sftp://b@host/x")[1]["port"], 22)
-        for bad in ("", "copies", "http://host/x", "sftp://host/x"):
+        # A user or host starting with "-" would be an option of sftp.
+        dashed = ("sftp://-oProxyCommand=touch%20x@host/x", "sftp://b@-host/x")
+        for bad in ("", "copies", "http://host/x", "sftp://host/x", *dashed):
             with self.subTest(bad=bad), self.assertRaises(OffsiteError):
                 parse_target(bad)

@@ -36,6 +36,7 @@ class TestPointInTimeRecovery(TestCase):
     it, and a recovery to a time between two of them."""
 
     def setUp(self):
+        super().setUp()
         tmp = tempfile.mkdtemp(prefix="order-pitr-test-")
         self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
         self.tmp = Path(tmp)

@@ -108,7 +108,7 @@ class TestReviewFlow(OrderManagementCommon):
         wizard = (
             self.env[action["res_model"]]
             .with_user(self.reviewer)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create(
                 {
                     "reason": "Delivery address is missing the unit.",

@@ -512,7 +512,7 @@ def restore_filestore(source, key, destination):
         output = destination / plain
         output.parent.mkdir(parents=True, exist_ok=True)
         # Not for security: Odoo names filestore files after their SHA-1.
-        digest = hashlib.sha1()
+        digest = hashlib.sha1(usedforsecurity=False)
         with open(Path(source, name), "rb") as raw, open(output, "xb") as handle:
             for block in decrypt_chunks(raw, key):
                 digest.update(block)

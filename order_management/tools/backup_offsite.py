@@ -48,8 +48,14 @@ def parse_target(target):
             port = parts.port or 22
         except ValueError as error:
             raise OffsiteError(f"bad port in the off-site target {target}") from error
+        user = unquote(parts.username)
+        if user.startswith("-") or parts.hostname.startswith("-"):
+            # sftp would read it as an option (-oProxyCommand=... runs a command).
+            raise OffsiteError(
+                f"the user or host of the off-site target {target!r} starts with '-'"
+            )
         return "sftp", {
-            "user": unquote(parts.username),
+            "user": user,
             "host": parts.hostname,
             "port": port,
             "path": unquote(parts.path) or ".",

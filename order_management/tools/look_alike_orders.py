@@ -12,9 +12,15 @@ or of the time window, through indexed columns:
 
 from odoo.tools import SQL
 
-# The part common to both queries: the orders checked, and the other orders
-# of the same customer (commercial partner) and company, not cancelled.
-_FAMILY = """
+
+def _family(order_ids):
+    """Return the part common to both queries, as SQL with its parameters.
+
+    ``subject`` holds the orders checked, ``family`` the other orders of the
+    same customer (commercial partner) and company, not cancelled.
+    """
+    return SQL(
+        """
     subject AS (
         SELECT o.id, o.company_id, o.client_order_ref, o.date_order,
                o.commitment_date::date AS delivery_day,
@@ -34,7 +40,9 @@ _FAMILY = """
            AND other.company_id = s.company_id
            AND other.state <> 'cancel'
     )
-"""
+        """,
+        ids=list(order_ids),
+    )
 
 
 def exact_duplicates(cr, order_ids):
@@ -49,10 +57,8 @@ def exact_duplicates(cr, order_ids):
         return {}
     cr.execute(
         SQL(
-            "WITH "
-            + _FAMILY
-            + """
-            , lines AS (
+            """
+            WITH %(family)s, lines AS (
                 SELECT order_id,
                        string_agg(product_id || ':' || product_uom_qty, ','
                                   ORDER BY product_id, product_uom_qty) AS content
@@ -83,7 +89,7 @@ def exact_duplicates(cr, order_ids):
                AND theirs.content = mine.content
              ORDER BY 1, 4
             """,
-            ids=list(order_ids),
+            family=_family(order_ids),
         )
     )
     found = {}
@@ -110,10 +116,8 @@ def similar_orders(cr, order_ids, window_days, tolerance, limit=3):
         return {}
     cr.execute(
         SQL(
-            "WITH "
-            + _FAMILY
-            + """
-            , near AS (
+            """
+            WITH %(family)s, near AS (
                 SELECT f.subject_id, f.id, f.name
                   FROM family f
                   JOIN subject s ON s.id = f.subject_id
@@ -156,6 +160,7 @@ def similar_orders(cr, order_ids, window_days, tolerance, limit=3):
              WHERE rank <= %(limit)s
           ORDER BY subject_id, rank
             """,
+            family=_family(order_ids),
             ids=list(order_ids),
             window=int(window_days),
             tolerance=float(tolerance),

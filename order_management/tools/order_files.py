@@ -37,6 +37,7 @@ national formats. Formulas are never evaluated.
 """
 
 import codecs
+import contextlib
 import csv
 import io
 import os
@@ -374,10 +375,8 @@ def _date(raw):
     """
     if raw.startswith("="):
         raise _Refused(f"'{raw}' is a formula, not a date")
-    try:
+    with contextlib.suppress(ValueError):
         return datetime.fromisoformat(raw).date()
-    except ValueError:
-        pass
     if match := YEAR_FIRST_DATE.fullmatch(raw):
         year, month, day = match[1], match[3], match[4]
     elif match := DOTTED_DATE.fullmatch(raw):
@@ -751,7 +750,9 @@ def preview_order_file(filename, content, encoding=None, limit=5, rows=None):
             preview["numbers"].append(number)
             preview["rows"].append(cells)
     except csv.Error:
-        pass  # reported with its row when the file is read
+        # What was read so far: the error is reported with its row when the
+        # file is read.
+        return preview
     finally:
         if book is not None:
             book.close()

@@ -9,14 +9,12 @@ class ResUsersHandover(models.TransientModel):
 
     user_id = fields.Many2one(
         "res.users",
-        string="User",
         required=True,
         ondelete="cascade",
         domain="[('share', '=', False)]",
     )
     successor_id = fields.Many2one(
         "res.users",
-        string="Successor",
         required=True,
         ondelete="cascade",
         domain="[('share', '=', False), ('id', '!=', user_id)]",

@@ -6,9 +6,7 @@ class SaleOrderRejectWizard(models.TransientModel):
     _description = "Reject Orders"
 
     order_ids = fields.Many2many("sale.order", string="Orders", required=True)
-    reason_id = fields.Many2one(
-        "order.rejection.reason", string="Reason", required=True
-    )
+    reason_id = fields.Many2one("order.rejection.reason", required=True)
     reason = fields.Text(
         string="Explanation",
         required=True,
