@@ -60,6 +60,7 @@ def nginx_test(site):
 
     :return: (exit status, what nginx said)
     """
+    nginx = shutil.which("nginx")
     with tempfile.TemporaryDirectory() as folder:
         main = Path(folder) / "nginx.conf"
         temp_paths = "\n".join(
@@ -78,7 +79,7 @@ def nginx_test(site):
             encoding="utf-8",
         )
         done = subprocess.run(
-            ["nginx", "-t", "-p", folder, "-e", f"{folder}/error.log", "-c", str(main)],
+            [nginx, "-t", "-p", folder, "-e", f"{folder}/error.log", "-c", str(main)],
             capture_output=True,
             text=True,
             check=False,

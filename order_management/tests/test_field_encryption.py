@@ -6,7 +6,7 @@ from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
-from odoo.tools import config, mute_logger
+from odoo.tools import SQL, config, mute_logger
 
 from odoo.addons.base.models.res_bank import sanitize_account_number
 
@@ -82,8 +82,12 @@ class TestFieldEncryption(OrderManagementCommon):
         """Return what the database holds in ``name`` of ``record``."""
         self.env.flush_all()
         self.env.cr.execute(
-            f'SELECT "{name}" FROM "{record._table}" WHERE id = %s',  # noqa: S608
-            [record.id],
+            SQL(
+                "SELECT %s FROM %s WHERE id = %s",
+                SQL.identifier(name),
+                SQL.identifier(record._table),
+                record.id,
+            )
         )
         return self.env.cr.fetchone()[0]
 

@@ -195,7 +195,8 @@ class TestUpgrade(TransactionCase):
             )
             cls.filter_id = cr.fetchone()[0]
             cr.execute(MAKE_PREVIOUS_RELEASE, {"previous": PREVIOUS})
-            cr.commit()
+            # Its own connection to a copy of the database, not the test's cursor.
+            cr.commit()  # pylint: disable=invalid-commit
         odoo.sql_db.close_db(dbname)
         return dbname
 
@@ -365,7 +366,8 @@ class TestUpgrade(TransactionCase):
                 "UPDATE ir_module_module SET latest_version = '18.0.9.0.0' "
                 "WHERE name = 'order_management'"
             )
-            cr.commit()
+            # Its own connection to a copy of the database, not the test's cursor.
+            cr.commit()  # pylint: disable=invalid-commit
         out = io.StringIO()
         self.assertEqual(upgrade(dbname, out), NOT_STARTED)
         self.assertIn("newer than this code's", out.getvalue())
