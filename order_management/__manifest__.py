@@ -19,6 +19,8 @@
         # accounts: two-factor authentication and a minimum password length
         "auth_totp",
         "auth_password_policy",
+        # guided tours of each role, offered as onboarding
+        "web_tour",
     ],
     "external_dependencies": {"python": ["openpyxl", "xlsxwriter"]},
     "data": [
@@ -75,6 +77,9 @@
         "demo/res_users_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "order_management/static/src/js/tours/*.js",
+        ],
         "web.assets_tests": [
             "order_management/static/tests/tours/*.js",
         ],
