@@ -37,6 +37,7 @@
         "data/res_users_data.xml",
         "data/order_access_review_data.xml",
         "data/order_backup_data.xml",
+        "data/web_tour_tour_data.xml",
         "wizards/sale_order_reject_wizard_views.xml",
         "wizards/res_users_handover_views.xml",
         "views/order_import_job_views.xml",

@@ -28,3 +28,4 @@ from . import res_users
 from . import order_access_review
 from . import order_backup
 from . import order_restore_drill
+from . import web_tour_tour

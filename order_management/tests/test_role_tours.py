@@ -167,3 +167,63 @@ class TestFinanceTour(RoleTourCommon):
         self.assertEqual(invoice.create_uid, self.finance)
         self.assertEqual(self.order.completion_state, "completed")
         self.assertTrue(self.order.locked)
+
+
+@tagged("post_install", "-at_install")
+class TestTourOffering(HttpCase):
+    """How a new employee comes to their role's tour."""
+
+    ROLE_TOURS = {
+        "order_management.user_clerk": "order_management_clerk_tour",
+        "order_management.user_reviewer": "order_management_reviewer_tour",
+        "order_management.user_logistics": "order_management_logistics_tour",
+        "order_management.user_finance": "order_management_finance_tour",
+    }
+
+    def _role_tours(self, user):
+        tours = self.env["web_tour.tour"].with_user(user)
+        return tours.search([("name", "=like", "order_management_%")]).mapped("name")
+
+    def test_each_role_is_offered_its_own_tour(self):
+        """Onboarding offers each role its tour first, and no other role's."""
+        for xmlid, tour_name in self.ROLE_TOURS.items():
+            user = self.env.ref(xmlid)
+            with self.subTest(user=user.login):
+                self.assertEqual(self._role_tours(user), [tour_name])
+                user.tour_enabled = True
+                tours = self.env["web_tour.tour"].with_user(user)
+                self.assertEqual(tours.get_current_tour()["name"], tour_name)
+
+                offered_next = tours.consume(tour_name)
+
+                self.assertNotIn(
+                    offered_next and offered_next["name"],
+                    set(self.ROLE_TOURS.values()),
+                )
+
+        manager = self.env.ref("order_management.user_manager")
+        self.assertEqual(
+            sorted(self._role_tours(manager)), sorted(self.ROLE_TOURS.values())
+        )
+
+    def test_the_tour_link_shows_the_first_step(self):
+        """Opening /odoo?tour=... starts the tour by hand: the pointer
+        explains the first step and waits for the person to act."""
+        tour = self.env.ref("order_management.tour_clerk")
+        self.assertEqual(tour.url, "/odoo")
+        wait_for_pointer = """
+            const deadline = Date.now() + 15000;
+            const check = () => {
+                const pointer = document.querySelector(".o_tour_pointer_content");
+                if (pointer && pointer.textContent.includes("the apps menu")) {
+                    console.log("test successful");
+                } else if (Date.now() > deadline) {
+                    console.error("the tour pointer did not show the first step");
+                } else {
+                    setTimeout(check, 100);
+                }
+            };
+            check();
+        """
+        self.browser_js(f"/odoo?tour={tour.name}", wait_for_pointer, login="om_clerk")
+        self.assertTrue(self.env.ref("order_management.user_clerk").tour_enabled)
