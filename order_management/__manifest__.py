@@ -60,6 +60,7 @@
         "views/order_access_review_views.xml",
         "views/order_backup_views.xml",
         "views/order_restore_drill_views.xml",
+        "views/web_tour_tour_views.xml",
         "views/order_management_menus.xml",
         "security/order_report_security.xml",
         "data/order_report_cron_data.xml",

@@ -206,6 +206,26 @@ class TestTourOffering(HttpCase):
             sorted(self._role_tours(manager)), sorted(self.ROLE_TOURS.values())
         )
 
+    def test_each_role_starts_its_tour_from_a_menu(self):
+        """A menu of the role's own app opens the link that starts its tour;
+        the other roles' tour menus stay hidden."""
+        menu_of_tour = {
+            "order_management_clerk_tour": "order_management.tour_menu_clerk",
+            "order_management_reviewer_tour": "order_management.tour_menu_reviewer",
+            "order_management_logistics_tour": "order_management.tour_menu_logistics",
+            "order_management_finance_tour": "order_management.tour_menu_finance",
+        }
+        for xmlid, tour_name in self.ROLE_TOURS.items():
+            user = self.env.ref(xmlid)
+            with self.subTest(user=user.login):
+                menus = self.env["ir.ui.menu"].with_user(user).load_menus(False)
+                visible = {menu.get("xmlid") for menu in menus.values()}
+                tour_menus = visible & set(menu_of_tour.values())
+                self.assertEqual(tour_menus, {menu_of_tour[tour_name]})
+
+                menu = self.env.ref(menu_of_tour[tour_name])
+                self.assertEqual(menu.action.url, f"/odoo?tour={tour_name}")
+
     def test_the_tour_link_shows_the_first_step(self):
         """Opening /odoo?tour=... starts the tour by hand: the pointer
         explains the first step and waits for the person to act."""
