@@ -73,6 +73,11 @@ registry.category("web_tour.tours").add("order_management_clerk_tour", {
             run: "click",
         },
         {
+            // The product is on the line once the price list has priced it.
+            isActive: ["auto"],
+            trigger: ".o_data_row .o_field_widget[name='price_unit'] input:value(12.50)",
+        },
+        {
             trigger: ".o_field_widget[name='product_uom_qty'] input",
             content: _t("Set the quantity. The price comes from the price list."),
             tooltipPosition: "bottom",
