@@ -84,6 +84,16 @@ registry.category("web_tour.tours").add("order_management_clerk_tour", {
             run: "edit 5",
         },
         {
+            isActive: ["auto"],
+            trigger: ".o_field_widget[name='product_uom_qty'] input",
+            run: "press Tab",
+        },
+        {
+            // Wait for the new quantity to be priced before leaving the lines.
+            isActive: ["auto"],
+            trigger: ".o_data_row [name='price_subtotal']:contains('62.50')",
+        },
+        {
             trigger: ".o_notebook a.nav-link[name='other_information']",
             content: _t("The delivery date promised to the customer is under Other Info."),
             tooltipPosition: "bottom",
