@@ -19,6 +19,8 @@
         # accounts: two-factor authentication and a minimum password length
         "auth_totp",
         "auth_password_policy",
+        # guided tours of each role, offered as onboarding
+        "web_tour",
     ],
     "external_dependencies": {"python": ["openpyxl", "xlsxwriter"]},
     "data": [
@@ -36,6 +38,7 @@
         "data/order_access_review_data.xml",
         "data/order_backup_data.xml",
         "data/discuss_channel_data.xml",
+        "data/web_tour_tour_data.xml",
         "wizards/sale_order_reject_wizard_views.xml",
         "wizards/res_users_handover_views.xml",
         "views/order_import_job_views.xml",
@@ -58,6 +61,7 @@
         "views/order_access_review_views.xml",
         "views/order_backup_views.xml",
         "views/order_restore_drill_views.xml",
+        "views/web_tour_tour_views.xml",
         "views/order_management_menus.xml",
         "security/order_report_security.xml",
         "data/order_report_cron_data.xml",
@@ -76,6 +80,9 @@
         "demo/res_users_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "order_management/static/src/js/tours/*.js",
+        ],
         "web.assets_tests": [
             "order_management/static/tests/tours/*.js",
         ],

@@ -33,3 +33,4 @@ from . import order_portal_request
 from . import order_access_review
 from . import order_backup
 from . import order_restore_drill
+from . import web_tour_tour

@@ -197,7 +197,8 @@ class OrderReviewChecks(models.AbstractModel):
         today = fields.Date.context_today(self)
 
         off_price = []
-        for line in lines:
+        # A line just added on the form has no product yet: nothing to price.
+        for line in lines.filtered("product_id"):
             expected = line._get_pricelist_price()
             if expected and abs(line.price_unit - expected) > tolerance * expected:
                 off_price.append(line.product_id.display_name)

@@ -8,6 +8,7 @@ from . import test_order_files
 from . import test_order_importer
 from . import test_order_import_job
 from . import test_portal_tracking
+from . import test_role_tours
 from . import test_review_bypass
 from . import test_review_checks
 from . import test_review_concurrency

@@ -40,6 +40,10 @@ MODEL_ACCESS = {
     "stock.picking": "rwc- rwc- rwcu rwc- rwcu r--- r--- ----",
     "account.move": "r--- r--- ---- rwcu rwcu r--- r--- ----",
     "res.partner": "rwcu r--- r--- r--- rwcu r--- r--- r---",
+    # Finance invoices from the order (Odoo's invoicing wizard) and reads its
+    # tags; the other rights are Odoo's salespeople's.
+    "sale.advance.payment.inv": "rwc- rwc- ---- rwc- rwc- ---- ---- ----",
+    "crm.tag": "rwc- rwc- ---- r--- rwcu ---- ---- ----",
     # History, review rounds and check results change only through the
     # addon's services, for everyone.
     "order.audit.event": "r--- r--- r--- r--- r--- r--- ---- ----",

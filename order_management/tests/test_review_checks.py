@@ -421,6 +421,31 @@ class TestReviewChecks(OrderManagementCommon):
         self.assertEqual(order.review_state, "waiting")
         self.assertFalse(order.check_preview)
 
+    def test_21b_a_line_without_product_yet_is_previewed(self):
+        """Right after "Add a product" the new line is empty: the live checks
+        say the order is incomplete instead of failing."""
+        order = (
+            self.env["sale.order"]
+            .with_user(self.clerk)
+            .new(
+                {
+                    "partner_id": self.customer.id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": self.product.id, "product_uom_qty": 2}
+                        ),
+                        Command.create({"name": "", "product_uom_qty": 1}),
+                    ],
+                }
+            )
+        )
+        self.assertFalse(order.order_line[1].product_id)
+
+        preview = str(order.check_preview)
+
+        self.assertIn("delivery date", preview)
+        self.assertIn("Prices match the price list.", preview)
+
     def test_22_orders_to_correct_say_why(self):
         """Held and rejected orders come back to the clerk with the reason."""
         held = self._create_order(commitment_date=False)

@@ -19,6 +19,8 @@ SOURCE_TERM = re.compile(
     r"\b_(?:lt)?\(\s*((?:[rRuU]?(?:\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*')\s*)+)"
     r"[,)]"
 )
+# A translated literal in the web client's code: `_t("...")`.
+JS_TERM = re.compile(r"\b_t\(\s*(\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*')\s*[,)]")
 
 
 def read_po(path):
@@ -94,6 +96,38 @@ class TestTranslations(TransactionCase):
                     self.assertTrue(term in self.template, "missing from the .pot")
         # The regex does read the sources: the addon has hundreds of terms.
         self.assertGreater(len(found), 100)
+
+    def test_template_has_the_web_client_terms(self):
+        """Every literal passed to `_t` in the web client's code is a term of
+        the .pot, marked for the web client."""
+        found = set()
+        for path in (ADDON / "static" / "src").rglob("*.js"):
+            source = path.read_text(encoding="utf-8")
+            for match in JS_TERM.finditer(source):
+                term = ast.literal_eval(match.group(1))
+                found.add(term)
+                with self.subTest(file=str(path.relative_to(ADDON)), term=term):
+                    self.assertTrue(term in self.template, "missing from the .pot")
+        # The guided tours explain each of their steps.
+        self.assertGreater(len(found), 40)
+        pot = (I18N / "order_management.pot").read_text(encoding="utf-8")
+        self.assertIn("#. odoo-javascript", pot)
+
+    def test_tour_texts(self):
+        """The web client gets the tours' explanations in the user's language."""
+        expected = {
+            "zh_CN": "您的工作从应用菜单开始。",
+            "zh_TW": "您的工作從應用程式選單開始。",
+        }
+        for code, text in expected.items():
+            per_module, _lang = self.env["ir.http"].get_translations_for_webclient(
+                ["order_management"], code
+            )
+            messages = {
+                message["id"]: message["string"]
+                for message in per_module["order_management"]["messages"]
+            }
+            self.assertEqual(messages["Your work starts in the apps menu."], text)
 
     def test_selection_labels(self):
         expected = {"zh_CN": "已提交审核", "zh_TW": "已提交審核"}
