@@ -5,7 +5,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import format_date, plaintext2html
+from odoo.tools import SQL, format_date, plaintext2html
 
 _logger = logging.getLogger(__name__)
 
@@ -14,6 +14,9 @@ TEAMS = [
     ("production", "Production"),
     ("customer_service", "Customer Service"),
 ]
+
+# The round robin's turns of rule 7 come from the sequence ..._turn_7.
+TURN_SEQUENCE_PREFIX = "order_assignment_rule_turn_"
 
 METHODS = [
     ("round_robin", "Round robin"),
@@ -33,7 +36,6 @@ class OrderAssignmentRule(models.Model):
     _inherit = ["order.audited.mixin"]
     _description = "Order Task Assignment Rule"
     _order = "team, company_id, id"
-    # Not last_user_id: the round robin's turn, moved by every assignment.
     _order_audited_fields = (
         "name",
         "active",
@@ -86,12 +88,6 @@ class OrderAssignmentRule(models.Model):
         help="Watches the team's overdue tasks, and takes the tasks when no "
         "member is present.",
     )
-    last_user_id = fields.Many2one(
-        "res.users",
-        string="Last Assigned",
-        readonly=True,
-        help="Round robin goes on with the member after this one.",
-    )
     overdue_count = fields.Integer(
         string="Overdue Tasks", compute="_compute_overdue_count"
     )
@@ -104,6 +100,70 @@ class OrderAssignmentRule(models.Model):
         )
         for rule in self:
             rule.overdue_count = counts.get(rule.activity_type_id, 0)
+
+    # The round robin's turn is a PostgreSQL sequence per rule, not a field:
+    # moved by every confirmation, a field would make any two confirmations at
+    # once collide on the rule's row, and one of them fail after Odoo's retries.
+
+    def init(self):
+        # Rules of a database made before the turns were sequences.
+        self.env.cr.execute("SELECT id FROM order_assignment_rule")
+        self._create_turn_sequences([row[0] for row in self.env.cr.fetchall()])
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        rules = super().create(vals_list)
+        self._create_turn_sequences(rules.ids)
+        return rules
+
+    def unlink(self):
+        ids = self.ids
+        result = super().unlink()
+        for rule_id in ids:
+            self.env.cr.execute(
+                SQL(
+                    "DROP SEQUENCE IF EXISTS %s",
+                    SQL.identifier(f"{TURN_SEQUENCE_PREFIX}{rule_id}"),
+                )
+            )
+        return result
+
+    @api.model
+    def _create_turn_sequences(self, rule_ids):
+        for rule_id in rule_ids:
+            self.env.cr.execute(
+                SQL(
+                    "CREATE SEQUENCE IF NOT EXISTS %s",
+                    SQL.identifier(f"{TURN_SEQUENCE_PREFIX}{rule_id}"),
+                )
+            )
+
+    def _take_turns(self, counts):
+        """Reserve turns of the round robin: {rule: [turn, ...]}, one query.
+
+        :param dict counts: {rule: how many turns it needs}
+        """
+        wanted = [(rule.id, count) for rule, count in counts.items() if count]
+        if not wanted:
+            return {}
+        self.env.cr.execute(
+            SQL(
+                "SELECT rule_id, nextval((%s || rule_id)::regclass) "
+                "FROM unnest(%s::int[], %s::int[]) AS wanted(rule_id, turns), "
+                "generate_series(1, wanted.turns) "
+                "ORDER BY rule_id",
+                TURN_SEQUENCE_PREFIX,
+                [rule_id for rule_id, _count in wanted],
+                [count for _rule_id, count in wanted],
+            )
+        )
+        turns = {rule: [] for rule in counts}
+        by_id = {rule.id: rule for rule in counts}
+        for rule_id, turn in self.env.cr.fetchall():
+            turns[by_id[rule_id]].append(turn)
+        for rule_turns in turns.values():
+            rule_turns.sort()
+        return turns
 
     @api.constrains("team", "company_id", "active")
     def _check_one_rule_per_team(self):
@@ -173,31 +233,33 @@ class OrderAssignmentRule(models.Model):
             [("company_id", "in", orders.company_id.ids + [False])]
         )
         existing = rules._existing_tasks(orders)
-        pick = rules._user_picker()
-        sale_order_model = self.env["ir.model"]._get_id("sale.order")
-        today = fields.Date.context_today(self)
-        vals_list = []
+        tasks = []
         for order in orders:
             for rule in rules._for_company(order.company_id):
                 if (order.id, rule.activity_type_id.id) in existing:
                     continue
                 note = rule._task_note(order)
-                if not note:
-                    continue
-                user = pick(rule, order)
-                if not user:
-                    continue
-                vals_list.append(
-                    {
-                        "res_model_id": sale_order_model,
-                        "res_id": order.id,
-                        "activity_type_id": rule.activity_type_id.id,
-                        "summary": rule.activity_type_id.summary,
-                        "date_deadline": today + timedelta(days=rule.deadline_days),
-                        "user_id": user.id,
-                        "note": plaintext2html(note),
-                    }
-                )
+                if note:
+                    tasks.append((order, rule, note))
+        pick = rules._user_picker([rule for _order, rule, _note in tasks])
+        sale_order_model = self.env["ir.model"]._get_id("sale.order")
+        today = fields.Date.context_today(self)
+        vals_list = []
+        for order, rule, note in tasks:
+            user = pick(rule, order)
+            if not user:
+                continue
+            vals_list.append(
+                {
+                    "res_model_id": sale_order_model,
+                    "res_id": order.id,
+                    "activity_type_id": rule.activity_type_id.id,
+                    "summary": rule.activity_type_id.summary,
+                    "date_deadline": today + timedelta(days=rule.deadline_days),
+                    "user_id": user.id,
+                    "note": plaintext2html(note),
+                }
+            )
         activities = (
             self.env["mail.activity"]
             .sudo()
@@ -298,34 +360,39 @@ class OrderAssignmentRule(models.Model):
 
     # ---------------------------------------------------------- choosing --
 
-    def _user_picker(self):
+    def _user_picker(self, picks):
         """Return a function (rule, order) -> the member to give the task.
 
-        Members are read once for all the rules, absences with one search and
-        the loads of the least-load rules with one query; the picker then counts
-        what it assigns, so that a batch is spread as evenly as one by one.
-        Round robin carries on from the rule's last assigned member, and the
-        rules remember where they stopped.
+        Members are read once for all the rules, absences with one search, the
+        loads of the least-load rules with one query and the turns of the
+        round-robin rules with another; the picker then counts what it
+        assigns, so that a batch is spread as evenly as one by one.
+
+        :param list picks: the rule of each task to assign, one by task
         """
         members = self._members()
         absent = self._absent_users(self.env["res.users"].union(*members.values()))
         loads = self._loads(self.filtered(lambda r: r.method == "least_load"))
-        last = {rule: rule.last_user_id for rule in self}
+        turns = self._take_turns(
+            {
+                rule: sum(1 for picked in picks if picked == rule)
+                for rule in self.filtered(lambda r: r.method == "round_robin")
+            }
+        )
 
         def pick(rule, order):
             candidates = members[rule].filtered(
                 lambda u: u not in absent and order.company_id in u.company_ids
             )
-            if not candidates:
-                return rule._nobody_present(order)
             if rule.method == "round_robin":
-                after = candidates.filtered(lambda u: u.id > last[rule].id)
-                chosen = (after or candidates)[0]
-                last[rule] = chosen
-                # Written on the rule for the next batch. Two transactions that
-                # confirm at once then conflict on the rule and Odoo retries
-                # one: the turn is never given twice.
-                rule.last_user_id = chosen
+                # A turn is taken even when nobody is there, so that the
+                # next member in turn stays the same for the orders after.
+                turn = turns[rule].pop(0)
+                if not candidates:
+                    return rule._nobody_present(order)
+                chosen = candidates[(turn - 1) % len(candidates)]
+            elif not candidates:
+                return rule._nobody_present(order)
             else:
                 key = rule.activity_type_id
                 chosen = min(candidates, key=lambda u: (loads.get((key, u), 0), u.id))
