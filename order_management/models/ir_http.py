@@ -6,6 +6,8 @@ from psycopg2.errors import ReadOnlySqlTransaction
 from odoo import SUPERUSER_ID, api, models
 from odoo.http import request, root
 
+from .order_audit_event import cursor_apart
+
 _logger = logging.getLogger(__name__)
 
 # Minutes without a request after which a session is logged out, unless the
@@ -82,7 +84,7 @@ class IrHttp(models.AbstractModel):
         The request's transaction is rolled back when it ends in the session
         expired error, and it may be read-only.
         """
-        with request.env.registry.cursor() as cr:
+        with cursor_apart(request.env.registry) as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"lang": request.env.lang})
             env["order.audit.event"]._record_events(
                 [

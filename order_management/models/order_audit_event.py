@@ -13,9 +13,21 @@ from ..tools.audit_chain import CHAINED_FIELDS, event_hash, first_broken_link
 
 _logger = logging.getLogger(__name__)
 
-# Appends to an order's chain take a transaction-level lock on (this, order
-# id), so that two transactions never chain to the same previous event.
-CHAIN_LOCK = 421_186_510
+
+@contextmanager
+def cursor_apart(registry):
+    """A transaction of its own, for events kept whatever the request does.
+
+    Read committed, unlike Odoo's transactions: appending to a chain that
+    another transaction holds then waits for it and reads the event it wrote,
+    instead of failing with a serialization error that nothing would retry.
+    """
+    with registry.cursor() as cr:
+        # In tests the cursor is a savepoint of the test's own transaction.
+        if not registry.in_test_mode():
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        yield cr
+
 
 # Longest user agent kept: beyond it, browsers' strings carry nothing useful.
 USER_AGENT_SIZE = 512
@@ -177,6 +189,20 @@ class OrderAuditEvent(models.Model):
             CREATE INDEX IF NOT EXISTS order_audit_event_address_event_index
                 ON order_audit_event (ip_address, event, timestamp)
                 WHERE ip_address IS NOT NULL
+            """
+        )
+        # The hash each chain ends on, one row per chain (0: events of no
+        # order). Appending locks its row: writers of one chain take turns,
+        # and one whose snapshot is older than the last append fails with a
+        # serialization error (Odoo retries the request) instead of chaining
+        # to an event it cannot see. Empty for chains older than the table:
+        # their end is then read from the events.
+        self.env.cr.execute(
+            """
+            CREATE TABLE IF NOT EXISTS order_audit_chain_head (
+                chain_key integer PRIMARY KEY,
+                hash varchar
+            )
             """
         )
 
@@ -563,11 +589,13 @@ class OrderAuditEvent(models.Model):
 
     @api.model
     def _chain(self, vals_list):
-        """Give each new event the hash of its order's previous event, and its own.
+        """Give each new event the hash of its chain's previous event, and its own.
 
-        Two queries whatever the number of orders: lock their chains, then
-        read the hash each of them ends on: its last event's, or when all its
-        events were archived, the head its latest archive kept.
+        Two queries whatever the number of chains: lock each chain's head row
+        (made for a new chain), reading the hash it ends on, then write the
+        new ends. A head without a hash (a chain older than the heads) ends
+        on its last event, or when all its events were archived, on the head
+        its latest archive kept.
         """
         if not vals_list:
             return
@@ -576,23 +604,16 @@ class OrderAuditEvent(models.Model):
         # In key order: two transactions locking several chains cannot deadlock.
         cr.execute(
             SQL(
-                "SELECT pg_advisory_xact_lock(%s, key) "
-                "FROM unnest(%s::int[]) AS key ORDER BY key",
-                CHAIN_LOCK,
-                keys,
-            )
-        )
-        # One probe of an index per chain, the cost does not grow with the
-        # history: its last event, else the head its latest archive kept.
-        cr.execute(
-            SQL(
-                "SELECT key, COALESCE("
+                "INSERT INTO order_audit_chain_head AS head (chain_key) "
+                "SELECT key FROM unnest(%s::int[]) AS key ORDER BY key "
+                "ON CONFLICT (chain_key) DO UPDATE SET chain_key = head.chain_key "
+                "RETURNING head.chain_key, COALESCE(head.hash, "
                 "(SELECT hash FROM order_audit_event "
-                "WHERE COALESCE(order_id, 0) = key AND hash IS NOT NULL "
+                "WHERE COALESCE(order_id, 0) = head.chain_key AND hash IS NOT NULL "
                 "ORDER BY id DESC LIMIT 1), "
-                "(SELECT hash FROM order_audit_archive_head WHERE chain_key = key "
-                "ORDER BY archive_id DESC LIMIT 1)) "
-                "FROM unnest(%s::int[]) AS key",
+                "(SELECT hash FROM order_audit_archive_head "
+                "WHERE chain_key = head.chain_key "
+                "ORDER BY archive_id DESC LIMIT 1))",
                 keys,
             )
         )
@@ -601,6 +622,15 @@ class OrderAuditEvent(models.Model):
             key = vals.get("order_id") or 0
             vals["previous_hash"] = last.get(key, "")
             vals["hash"] = last[key] = event_hash(vals, vals["previous_hash"])
+        cr.execute(
+            SQL(
+                "UPDATE order_audit_chain_head AS head SET hash = new.hash "
+                "FROM unnest(%s::int[], %s::varchar[]) AS new(key, hash) "
+                "WHERE head.chain_key = new.key",
+                list(last),
+                list(last.values()),
+            )
+        )
 
     # -------------------------------------------------------- verification --
 

@@ -8,6 +8,7 @@ from odoo.exceptions import AccessDenied, AccessError, UserError, ValidationErro
 from odoo.http import request
 from odoo.tools import SQL
 
+from .order_audit_event import cursor_apart
 from .order_incident import OPEN_STATES as INCIDENT_OPEN_STATES
 
 _logger = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ class ResUsers(models.Model):
     def check(cls, db, uid, passwd):
         """A password sent with each RPC call counts and locks as a login does."""
         # Called on every RPC call: the login and its lock in one transaction.
-        with cls.pool.cursor() as cr:
+        with cursor_apart(cls.pool) as cr:
             users = api.Environment(cr, SUPERUSER_ID, {"lang": _request_lang()})[
                 cls._name
             ]
@@ -198,7 +199,7 @@ class ResUsers(models.Model):
             return super().check(db, uid, passwd)
         except AccessDenied:
             if login and passwd:
-                with cls.pool.cursor() as cr:
+                with cursor_apart(cls.pool) as cr:
                     env = api.Environment(cr, SUPERUSER_ID, {"lang": _request_lang()})
                     env[cls._name]._audit_login(
                         login,
@@ -227,7 +228,7 @@ class ResUsers(models.Model):
 
         :return: the translated message, or None when the login may try
         """
-        with cls.pool.cursor() as cr:
+        with cursor_apart(cls.pool) as cr:
             users = api.Environment(cr, SUPERUSER_ID, {"lang": _request_lang()})[
                 cls._name
             ]
@@ -275,7 +276,7 @@ class ResUsers(models.Model):
         cls, login, event, note=None, user_id=None, second_factor=False
     ):
         """Record a login event in a transaction of its own, committed at once."""
-        with cls.pool.cursor() as cr:
+        with cursor_apart(cls.pool) as cr:
             env = api.Environment(cr, SUPERUSER_ID, {"lang": _request_lang()})
             env[cls._name]._audit_login(
                 login, event, note=note, user_id=user_id, second_factor=second_factor

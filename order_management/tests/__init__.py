@@ -38,3 +38,4 @@ from . import test_readme
 from . import test_encryption
 from . import test_intrusion
 from . import test_deploy_examples
+from . import test_audit_concurrency
