@@ -71,6 +71,24 @@ def create_database(conf, name, modules):
     )
 
 
+def update_module(conf, name, module="order_management"):
+    """Update ``module`` in ``name`` to the code on the addons path."""
+    run_quietly(
+        [
+            sys.executable,
+            str(Path(odoo.__file__).parent.parent / "odoo-bin"),
+            "-c",
+            conf,
+            "-d",
+            name,
+            "-u",
+            module,
+            "--stop-after-init",
+            "--log-level=warn",
+        ]
+    )
+
+
 def drop_database(conf, name):
     """Drop ``name`` and its filestore, if it exists."""
     run_quietly(

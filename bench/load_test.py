@@ -68,7 +68,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
-from common import REPO, create_database, drop_database
+from common import REPO, create_database, drop_database, update_module
 
 import odoo
 from odoo import SUPERUSER_ID, api
@@ -228,6 +228,10 @@ def prepare_database(args):
     drop_database(args.config, args.database)
     _logger.info("copying %s to %s", args.template, args.database)
     odoo.service.db.exp_duplicate_database(args.template, args.database)
+    # A template kept from an earlier run may hold an older addon: its tables,
+    # sequences and views are brought to the code under test.
+    _logger.info("updating order_management in %s", args.database)
+    update_module(args.config, args.database)
 
     registry = odoo.modules.registry.Registry(args.database)
     with registry.cursor() as cr:
