@@ -34,7 +34,6 @@ backups it took itself.
 """
 
 import argparse
-import configparser
 import io
 import json
 import logging
@@ -42,7 +41,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from contextlib import closing
 from datetime import UTC, datetime
@@ -59,13 +57,13 @@ from odoo.tools import config
 
 from ..models.order_backup import SETTINGS as BACKUP_SETTINGS
 from ..tools.backup_database import (
-    CHECK_OPTIONS,
     ERROR_TAIL,
     connect,
     database_exists,
     drop_database,
     read_state,
     restore_backup,
+    run_odoo,
     take_backup,
 )
 from ..tools.backup_files import (
@@ -331,46 +329,13 @@ def _smoke_check(dbname, target, manifest):
 
 
 def _run_odoo(dbname, args, capture):
-    """Run Odoo (``python -m odoo``) on ``dbname`` with this configuration.
-
-    The connection settings go through a file only its owner reads, not argv.
-    """
-    odoo_root = Path(odoo.__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory(prefix="order-upgrade-") as tmp:
-        conf = Path(tmp, "odoo.conf")
-        parser = configparser.ConfigParser(interpolation=None)
-        parser["options"] = {
-            name: str(config[name]) for name in CHECK_OPTIONS if config.get(name)
-        }
-        fd = os.open(conf, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            parser.write(handle)
-        command = [
-            sys.executable,
-            "-m",
-            "odoo",
-            f"--addons-path={config['addons_path']}",
-            *args,
-            f"--config={conf}",
-            f"--database={dbname}",
-            f"--log-level={config['log_level']}",
-        ]
-        environ = dict(os.environ)
-        environ["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(odoo_root), environ.get("PYTHONPATH")])
+    """Run Odoo (``python -m odoo``) on ``dbname`` with this configuration."""
+    try:
+        return run_odoo(
+            dbname, args, STEP_TIMEOUT, capture=capture, log_level=config["log_level"]
         )
-        try:
-            return subprocess.run(
-                command,
-                env=environ,
-                stdin=subprocess.DEVNULL,
-                capture_output=capture,
-                text=True,
-                timeout=STEP_TIMEOUT,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise UpgradeError(f"{args[0]} could not run: {error}") from error
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise UpgradeError(f"{args[0]} could not run: {error}") from error
 
 
 # --------------------------------------------------------------- rollback --

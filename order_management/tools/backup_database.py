@@ -329,20 +329,18 @@ def restore_backup(path, key, dbname, work_dir=None):
 # ------------------------------------------------------------------ check --
 
 
-def run_check(dbname):
-    """Load Odoo on ``dbname`` in another process and check it there.
+def run_odoo(dbname, args, timeout, capture=True, log_level="warn"):
+    """Run Odoo (``python -m odoo <args>``) on ``dbname`` in another process.
 
-    Runs ``order-backup check`` (see the command), which loads the addon and
-    verifies the audit chain and archives: loading a registry inside this
-    process would leave it in this server's memory.
+    It gets this server's connection settings and addons path; the settings,
+    the password among them, go through a file only its owner reads, not argv.
 
-    :return: the check's report (dict); ``ok`` says whether it passed
-    :raise BackupError: when the process fails without a report
+    :return: the finished process (``subprocess.CompletedProcess``)
+    :raise OSError, subprocess.TimeoutExpired: when it cannot run or finish
     """
     config = odoo.tools.config
     odoo_root = Path(odoo.__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory(prefix="order-check-") as tmp:
-        # The password goes through a file only its owner reads, not argv.
+    with tempfile.TemporaryDirectory(prefix="order-odoo-") as tmp:
         conf = Path(tmp, "odoo.conf")
         parser = configparser.ConfigParser(interpolation=None)
         parser["options"] = {
@@ -356,28 +354,41 @@ def run_check(dbname):
             "-m",
             "odoo",
             f"--addons-path={config['addons_path']}",
-            "order-backup",
-            "check",
+            *args,
             f"--config={conf}",
             f"--database={dbname}",
-            "--log-level=warn",
+            f"--log-level={log_level}",
         ]
         environ = dict(os.environ)
         environ["PYTHONPATH"] = os.pathsep.join(
             filter(None, [str(odoo_root), environ.get("PYTHONPATH")])
         )
-        try:
-            result = subprocess.run(
-                command,
-                env=environ,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                timeout=CHECK_TIMEOUT,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise BackupError(f"checking {dbname} could not run: {error}") from error
+        result = subprocess.run(
+            command,
+            env=environ,
+            stdin=subprocess.DEVNULL,
+            capture_output=capture,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    return result
+
+
+def run_check(dbname):
+    """Load Odoo on ``dbname`` in another process and check it there.
+
+    Runs ``order-backup check`` (see the command), which loads the addon and
+    verifies the audit chain and archives: loading a registry inside this
+    process would leave it in this server's memory.
+
+    :return: the check's report (dict); ``ok`` says whether it passed
+    :raise BackupError: when the process fails without a report
+    """
+    try:
+        result = run_odoo(dbname, ["order-backup", "check"], CHECK_TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BackupError(f"checking {dbname} could not run: {error}") from error
     lines = result.stdout.strip().splitlines()
     try:
         return json.loads(lines[-1])
