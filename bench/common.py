@@ -52,8 +52,8 @@ def run_quietly(command):
         )
 
 
-def create_database(conf, name, modules):
-    """Create ``name`` with ``modules`` installed, without demo data."""
+def odoo_bin(conf, name, *args):
+    """Run ``odoo-bin`` on database ``name`` until its work is done, quietly."""
     run_quietly(
         [
             sys.executable,
@@ -62,31 +62,21 @@ def create_database(conf, name, modules):
             conf,
             "-d",
             name,
-            "-i",
-            modules,
-            "--without-demo=all",
+            *args,
             "--stop-after-init",
             "--log-level=warn",
         ]
     )
+
+
+def create_database(conf, name, modules):
+    """Create ``name`` with ``modules`` installed, without demo data."""
+    odoo_bin(conf, name, "-i", modules, "--without-demo=all")
 
 
 def update_module(conf, name, module="order_management"):
     """Update ``module`` in ``name`` to the code on the addons path."""
-    run_quietly(
-        [
-            sys.executable,
-            str(Path(odoo.__file__).parent.parent / "odoo-bin"),
-            "-c",
-            conf,
-            "-d",
-            name,
-            "-u",
-            module,
-            "--stop-after-init",
-            "--log-level=warn",
-        ]
-    )
+    odoo_bin(conf, name, "-u", module)
 
 
 def drop_database(conf, name):
