@@ -1,4 +1,5 @@
 import logging
+from collections import Counter
 from datetime import datetime, time, timedelta
 
 import pytz
@@ -373,9 +374,10 @@ class OrderAssignmentRule(models.Model):
         members = self._members()
         absent = self._absent_users(self.env["res.users"].union(*members.values()))
         loads = self._loads(self.filtered(lambda r: r.method == "least_load"))
+        wanted = Counter(picks)
         turns = self._take_turns(
             {
-                rule: sum(1 for picked in picks if picked == rule)
+                rule: wanted[rule]
                 for rule in self.filtered(lambda r: r.method == "round_robin")
             }
         )
