@@ -20,7 +20,7 @@ from odoo.addons.order_management.models.order_audit_archive import (
     RETENTION_PARAM,
 )
 
-from .common import OrderManagementCommon
+from .common import OrderManagementCommon, behind_triggers
 
 # Long before anything a real database holds, so the counts are exact.
 LONG_AGO = datetime(2006, 3, 1, 9, 0)
@@ -86,10 +86,7 @@ class TestAuditArchive(OrderManagementCommon):
 
     def _sql_behind_triggers(self, table, query, params):
         """Change a table as someone who switched its triggers off."""
-        cr = self.env.cr
-        cr.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        cr.execute(query, params)
-        cr.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        behind_triggers(self.env.cr, table, query, params)
         self.env.invalidate_all()
 
     # ------------------------------------------------------------- tests --

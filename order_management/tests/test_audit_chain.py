@@ -5,7 +5,7 @@ from odoo.tools import mute_logger
 
 from odoo.addons.order_management.tools.audit_chain import event_hash
 
-from .common import OrderManagementCommon
+from .common import OrderManagementCommon, behind_triggers
 
 
 @tagged("post_install", "-at_install")
@@ -56,13 +56,12 @@ class TestAuditChain(OrderManagementCommon):
         verification names that event."""
         events = self._history()
         tampered = events[1]
-        cr = self.env.cr
-        cr.execute("ALTER TABLE order_audit_event DISABLE TRIGGER USER")
-        cr.execute(
+        behind_triggers(
+            self.env.cr,
+            "order_audit_event",
             "UPDATE order_audit_event SET to_state = 'approved!' WHERE id = %s",
             [tampered.id],
         )
-        cr.execute("ALTER TABLE order_audit_event ENABLE TRIGGER USER")
         self.env["order.audit.event"].invalidate_model()
 
         self.assertEqual(self.env["order.audit.event"]._cron_verify_chain(), tampered)
@@ -78,10 +77,12 @@ class TestAuditChain(OrderManagementCommon):
         other = self._history()
         self.assertEqual(events[0].previous_hash, "")
         self.assertEqual(other[0].previous_hash, "")
-        cr = self.env.cr
-        cr.execute("ALTER TABLE order_audit_event DISABLE TRIGGER USER")
-        cr.execute("DELETE FROM order_audit_event WHERE id = %s", [other[1].id])
-        cr.execute("ALTER TABLE order_audit_event ENABLE TRIGGER USER")
+        behind_triggers(
+            self.env.cr,
+            "order_audit_event",
+            "DELETE FROM order_audit_event WHERE id = %s",
+            [other[1].id],
+        )
         self.env["order.audit.event"].invalidate_model()
 
         self.assertEqual(self.env["order.audit.event"]._verify_chain(), other[2])
@@ -112,13 +113,12 @@ class TestAuditChain(OrderManagementCommon):
         self.assertFalse(Event._verify_chain())
 
         # A change rewritten behind the triggers is found like any other.
-        cr = self.env.cr
-        cr.execute("ALTER TABLE order_audit_event DISABLE TRIGGER USER")
-        cr.execute(
+        behind_triggers(
+            self.env.cr,
+            "order_audit_event",
             "UPDATE order_audit_event SET changes = %s WHERE id = %s",
             ['{"credit_limit": [0.0, 50000.0]}', second.id],
         )
-        cr.execute("ALTER TABLE order_audit_event ENABLE TRIGGER USER")
         Event.invalidate_model()
         self.assertEqual(Event._verify_chain(), second)
 

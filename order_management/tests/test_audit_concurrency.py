@@ -7,6 +7,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from ..models.order_audit_event import cursor_apart
+from .common import behind_triggers
 
 LOGIN = "om_chain_race"
 
@@ -22,9 +23,11 @@ class TestAuditConcurrency(TransactionCase):
 
     def tearDown(self):
         with self.registry.cursor() as cr:
-            cr.execute("ALTER TABLE order_audit_event DISABLE TRIGGER USER")
-            cr.execute(SQL("DELETE FROM order_audit_event WHERE login = %s", LOGIN))
-            cr.execute("ALTER TABLE order_audit_event ENABLE TRIGGER USER")
+            behind_triggers(
+                cr,
+                "order_audit_event",
+                SQL("DELETE FROM order_audit_event WHERE login = %s", LOGIN),
+            )
             # The chain then ends on the event before the test's again.
             cr.execute(
                 "UPDATE order_audit_chain_head SET hash = NULL WHERE chain_key = 0"

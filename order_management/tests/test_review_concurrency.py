@@ -6,6 +6,8 @@ from odoo.fields import Command
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
+from .common import behind_triggers
+
 
 @tagged("post_install", "-at_install")
 class TestReviewConcurrency(TransactionCase):
@@ -50,11 +52,11 @@ class TestReviewConcurrency(TransactionCase):
             # History is append-only, down to the database; a test that had to
             # commit cleans up behind the guard (its events end the chain, so
             # the chain still holds without them).
-            cr.execute("ALTER TABLE order_audit_event DISABLE TRIGGER USER")
-            cr.execute(
-                SQL("DELETE FROM order_audit_event WHERE order_id = %s", order_id)
+            behind_triggers(
+                cr,
+                "order_audit_event",
+                SQL("DELETE FROM order_audit_event WHERE order_id = %s", order_id),
             )
-            cr.execute("ALTER TABLE order_audit_event ENABLE TRIGGER USER")
             api.Environment(cr, SUPERUSER_ID, {})["sale.order"].browse(
                 order_id
             ).unlink()
