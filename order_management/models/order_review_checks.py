@@ -202,7 +202,11 @@ class OrderReviewChecks(models.AbstractModel):
             expected = line._get_pricelist_price()
             if expected and abs(line.price_unit - expected) > tolerance * expected:
                 off_price.append(line.product_id.display_name)
-        delivery = order.commitment_date and order.commitment_date.date()
+        # The day the delivery falls on where "today" is counted, not in UTC:
+        # late in the UTC day, a delivery due now would read as yesterday's.
+        delivery = order.commitment_date and (
+            fields.Datetime.context_timestamp(self, order.commitment_date).date()
+        )
         return [
             self._result(
                 "accuracy",

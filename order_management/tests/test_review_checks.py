@@ -1,5 +1,7 @@
 from datetime import timedelta
 
+from freezegun import freeze_time
+
 from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.fields import Command
@@ -112,6 +114,15 @@ class TestReviewChecks(OrderManagementCommon):
         )
         self.assertEqual(order.review_state, "hold")
         self.assertIn("is past", self._failed(order).message)
+
+    def test_04b_delivery_day_is_read_in_the_users_time_zone(self):
+        """At 23:30 UTC it is already tomorrow in Shanghai: a delivery due now
+        is today's there, not yesterday's."""
+        checks = self.env["order.review.checks"].with_context(tz="Asia/Shanghai")
+        with freeze_time("2026-12-04 23:30:00"):
+            order = self._create_order(commitment_date=fields.Datetime.now())
+            results = checks._accuracy(order)
+        self.assertEqual(results[1]["result"], "passed", results[1]["message"])
 
     def test_05_price_off_the_list_warns(self):
         """Accuracy: a price off the price list warns but does not hold."""
