@@ -105,11 +105,7 @@ _logger = logging.getLogger("import_throughput")
 
 
 def tpch_orders(reader, lines):
-    """Return the first TPC-H orders holding ``lines`` lines in all.
-
-    The last order keeps only the lines needed; its delivery date is then the
-    latest of the lines it keeps, as the reader computes it.
-    """
+    """Return the first TPC-H orders holding ``lines`` lines in all."""
     with tempfile.TemporaryDirectory() as directory:
         # Every order has a line: ``lines`` orders are always enough.
         reader.generate_tpch(directory, scale=max(0.001, lines / 1_250_000))
@@ -117,15 +113,26 @@ def tpch_orders(reader, lines):
             directory, limit=lines, rebase_to=date.today() + timedelta(days=1)
         )
     assert not errors, errors[:3]
+    kept = first_lines(orders, lines)
+    count = sum(len(order["lines"]) for order in kept)
+    assert count == lines, f"only {count} TPC-H lines for {lines}"
+    return kept
+
+
+def first_lines(orders, lines):
+    """The first orders holding ``lines`` lines in all.
+
+    The last order keeps only the lines needed; its delivery date is then the
+    latest of the lines it keeps, as the reader computes it.
+    """
     kept, count = [], 0
     for order in orders:
         if count >= lines:
             break
-        order["lines"] = order["lines"][: lines - count]
+        order = dict(order, lines=order["lines"][: lines - count])
         order["delivery_date"] = max(line["delivery_date"] for line in order["lines"])
         count += len(order["lines"])
         kept.append(order)
-    assert count == lines, f"only {count} TPC-H lines for {lines}"
     return kept
 
 

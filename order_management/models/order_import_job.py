@@ -8,7 +8,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 
-from ..tools.order_files import ENCODINGS, preview_order_file, read_order_file
+from ..tools.order_files import ENCODINGS, preview_order_file
 
 _logger = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ class OrderImportJob(models.Model):
         self._check_can_change()
         content = self._content()
         encoding = self._encoding()
-        orders, errors = self._read(content)
+        check = self._check(content)
         preview = preview_order_file(
             self.name, content, encoding=encoding, limit=PREVIEW_ROWS
         )
@@ -151,11 +151,11 @@ class OrderImportJob(models.Model):
             {
                 "state": "checked",
                 "preview": self._preview_html(preview),
-                "order_count": len(orders),
-                "valid_order_count": len(orders) - len(_orders_with(orders, errors)),
-                "error_count": len(errors),
+                "order_count": check.orders,
+                "valid_order_count": check.orders - len(check.refused),
+                "error_count": len(check.errors),
                 "message": False,
-                **self._error_report_vals(content, encoding, orders, errors),
+                **self._error_report_vals(content, encoding, check),
             }
         )
         return self._reopen()
@@ -222,9 +222,10 @@ class OrderImportJob(models.Model):
         """
         self.ensure_one()
         content = self._content()
-        orders, errors = self._read(content)
-        refused = {id(order) for order in _orders_with(orders, errors)}
-        valid = [order for order in orders if id(order) not in refused]
+        check = self._check(content)
+        valid = self.env["order.importer"]._file_batches(
+            self.name, content, encoding=self._encoding(), skip=check.refused
+        )
         progress = None
         if background:
             self._report_progress(state="running", done=0)
@@ -233,8 +234,8 @@ class OrderImportJob(models.Model):
             with self.env.cr.savepoint():
                 if self.mode == "all":
                     # Checked clean, but what it refers to may have changed since.
-                    self.env["order.importer"]._raise_errors(errors, self.name)
-                created = self.env["order.importer"]._import_parsed(
+                    self.env["order.importer"]._raise_errors(check.errors, self.name)
+                created = self.env["order.importer"]._import_batches(
                     valid, self.name, progress=progress, progress_every=PROGRESS_EVERY
                 )
         except UserError as error:
@@ -299,14 +300,11 @@ class OrderImportJob(models.Model):
     def _encoding(self):
         return None if self.encoding == "auto" else self.encoding
 
-    def _read(self, content):
-        """Return (orders, errors): the file's, then those of its master data."""
-        orders, errors = read_order_file(
-            self.name, content, encoding=self._encoding(), partial=True
+    def _check(self, content):
+        """Check the file's rows and what they refer to: a ``FileCheck``."""
+        return self.env["order.importer"]._check_file(
+            self.name, content, encoding=self._encoding()
         )
-        errors += self.env["order.importer"]._find_master_data(orders)[-1]
-        errors.sort(key=lambda error: error.row)
-        return orders, errors
 
     def _check_can_change(self):
         if self.state in ("queued", "running", "done"):
@@ -350,33 +348,22 @@ class OrderImportJob(models.Model):
             "<thead><tr>%s</tr></thead><tbody>%s</tbody></table></div>"
         ) % (escape(summary), header, rows)
 
-    def _error_report_vals(self, content, encoding, orders, errors):
-        if not errors:
+    def _error_report_vals(self, content, encoding, check):
+        if not check.errors:
             return {"error_report": False, "error_report_name": False}
-        refused = _orders_with(orders, errors)
-        refused_rows = sorted(
-            {row for order in refused for row in _rows_of(order)}
-            | {error.row for error in errors if error.row > 1}
-        )
         raw = preview_order_file(
-            self.name, content, encoding=encoding, limit=None, rows=refused_rows
+            self.name,
+            content,
+            encoding=encoding,
+            limit=None,
+            rows=check.refused_rows,
         )
-        report = _error_workbook(self.env, errors, raw)
+        report = _error_workbook(self.env, check.errors, raw)
         stem = self.name.rsplit(".", 1)[0]
         return {
             "error_report": base64.b64encode(report),
             "error_report_name": f"{stem}-errors.xlsx",
         }
-
-
-def _rows_of(order):
-    return {order["source"][1]} | {line["source"][1] for line in order["lines"]}
-
-
-def _orders_with(orders, errors):
-    """The orders one of whose rows is named by an error."""
-    wrong_rows = {error.row for error in errors}
-    return [order for order in orders if _rows_of(order) & wrong_rows]
 
 
 def _error_workbook(env, errors, raw):

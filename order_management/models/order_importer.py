@@ -1,13 +1,14 @@
 import base64
 import binascii
 import logging
+from typing import NamedTuple
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
 from odoo.tools import plaintext2html
 
-from ..tools.order_files import RowError, read_order_file, read_tpch
+from ..tools.order_files import RowError, order_batches, read_tpch
 
 _logger = logging.getLogger(__name__)
 
@@ -20,6 +21,16 @@ MAX_LISTED_ERRORS = 50
 
 # Address fields compared to tell whether a delivery address is a new one.
 ADDRESS_FIELDS = ("street", "city", "zip", "country_id")
+
+
+class FileCheck(NamedTuple):
+    """What checking an order file found, before anything is written."""
+
+    orders: int
+    errors: list
+    # References of the orders that an error names, and all their rows.
+    refused: frozenset
+    refused_rows: frozenset
 
 
 class OrderImporter(models.AbstractModel):
@@ -49,8 +60,11 @@ class OrderImporter(models.AbstractModel):
                 raise UserError(
                     self.env._("Send the file's content encoded in base64.")
                 ) from None
-        orders, errors = read_order_file(filename, content)
-        return self._import_orders(orders, errors, filename)
+        check = self._check_file(filename, content)
+        self._raise_errors(check.errors, filename)
+        if not check.orders:
+            raise UserError(self.env._("%(origin)s holds no order.", origin=filename))
+        return self._import_batches(self._file_batches(filename, content), filename)
 
     @api.model
     @api.returns("sale.order")
@@ -108,34 +122,82 @@ class OrderImporter(models.AbstractModel):
         self._raise_errors(errors, source)
         if not parsed:
             raise UserError(self.env._("%(origin)s holds no order.", origin=source))
-        return self._import_parsed(parsed, source)
+        self._resolve_master_data(parsed, source)
+        batches = (
+            parsed[start : start + BATCH_SIZE]
+            for start in range(0, len(parsed), BATCH_SIZE)
+        )
+        return self._import_batches(batches, source)
 
-    def _import_parsed(self, parsed, source, progress=None, progress_every=BATCH_SIZE):
-        """Create orders read without error, or raise naming every error.
+    def _check_file(self, filename, content, encoding=None):
+        """Check every row of an order file and what it refers to; write nothing.
 
-        1. look up customers, products and countries, one search per kind, and
-           refuse what cannot be resolved, before anything is written;
-        2. create the missing customers, products and delivery addresses, one
-           ``create`` per kind, then the orders by batches, in one savepoint.
+        The file is read a batch of orders at a time (see ``order_batches``),
+        its customers, products and countries looked up a batch at a time.
 
-        :param progress: called with the number of orders created so far,
-            about every ``progress_every`` orders
+        :return: a :class:`FileCheck`
         """
-        countries, partners, products, special_types = self._resolve_master_data(
-            parsed, source
+        errors, wrong_rows, refused, refused_rows = [], set(), set(), set()
+        orders = checked = 0
+        for batch in self._file_batches(filename, content, encoding, errors=errors):
+            orders += len(batch)
+            errors += self._find_master_data(batch)[-1]
+
+            # An order's rows are all read, and their errors found, before
+            # the order comes in a batch.
+            wrong_rows.update(error.row for error in errors[checked:])
+            checked = len(errors)
+            for order in batch:
+                rows = _rows_of(order)
+                if rows & wrong_rows:
+                    refused.add(order["ref"])
+                    refused_rows.update(rows)
+
+        errors.sort(key=lambda error: (error.filename, error.row))
+        refused_rows.update(error.row for error in errors if error.row > 1)
+        return FileCheck(orders, errors, frozenset(refused), frozenset(refused_rows))
+
+    def _file_batches(self, filename, content, encoding=None, skip=(), errors=None):
+        """The orders of a file, ``BATCH_SIZE`` at a time (``order_batches``).
+
+        :param list errors: gets the file's wrong values; None when they are
+            known already, from :meth:`_check_file`
+        """
+        errors = [] if errors is None else errors
+        return order_batches(
+            filename, content, BATCH_SIZE, errors, encoding=encoding, skip=skip
         )
 
-        # One savepoint for the whole file: a failure leaves nothing behind.
+    def _import_batches(self, batches, source, progress=None, progress_every=None):
+        """Create the orders of ``batches`` (lists of orders read without error).
+
+        For each batch:
+
+        1. look up customers, products and countries, one search per kind, and
+           refuse what cannot be resolved;
+        2. create the missing customers, products and delivery addresses, one
+           ``create`` per kind, then the batch's orders.
+
+        All in one savepoint: a failure in any batch leaves nothing behind.
+
+        :param progress: called with the number of orders created so far,
+            about every ``progress_every`` orders (each batch by default)
+        :raise UserError: naming what cannot be resolved; then nothing stays
+        """
+        order_ids, lines = [], 0
+        new_partners = new_addresses = new_products = reported = 0
         with self.env.cr.savepoint():
-            new_partners = self._create_partners(parsed, partners, countries)
-            new_products = self._create_products(parsed, products)
-            addresses, new_addresses = self._match_delivery_addresses(
-                parsed, partners, countries
-            )
-            orders = self.env["sale.order"]
-            reported = 0
-            for start in range(0, len(parsed), BATCH_SIZE):
-                batch = parsed[start : start + BATCH_SIZE]
+            for batch in batches:
+                countries, partners, products, special_types = (
+                    self._resolve_master_data(batch, source)
+                )
+                new_partners += len(self._create_partners(batch, partners, countries))
+                new_products += len(self._create_products(batch, products))
+                addresses, created = self._match_delivery_addresses(
+                    batch, partners, countries
+                )
+                new_addresses += len(created)
+
                 vals_list = [
                     self._prepare_order_vals(order, partners, products, addresses)
                     for order in batch
@@ -144,23 +206,25 @@ class OrderImporter(models.AbstractModel):
                     if order.get("special_type"):
                         vals["special_type_id"] = special_types[order["special_type"]]
                         vals["special_note"] = order["special_note"]
-                orders |= orders.create(vals_list)
+                order_ids += self.env["sale.order"].create(vals_list).ids
+                lines += sum(len(order["lines"]) for order in batch)
                 self._release_batch()
-                if progress and len(orders) - reported >= progress_every:
-                    reported = len(orders)
+
+                if progress and len(order_ids) - reported >= (progress_every or 1):
+                    reported = len(order_ids)
                     progress(reported)
 
         _logger.info(
             "imported %s orders with %s lines from %s; created %s customers, "
             "%s delivery addresses and %s products",
-            len(orders),
-            sum(len(order["lines"]) for order in parsed),
+            len(order_ids),
+            lines,
             source,
-            len(new_partners),
-            len(new_addresses),
-            len(new_products),
+            new_partners,
+            new_addresses,
+            new_products,
         )
-        return orders
+        return self.env["sale.order"].browse(order_ids)
 
     def _release_batch(self):
         """Write a batch's orders and forget them, so memory stays flat.
@@ -294,14 +358,17 @@ class OrderImporter(models.AbstractModel):
         return products
 
     def _check_new_products(self, parsed, products, errors):
-        """Add an error for each unknown product that cannot be created here."""
+        """Add an error for each line of an unknown product not to create here.
+
+        Every such line is named, so that importing only the valid orders
+        leaves out all the orders of that product.
+        """
         may_create = self.env["product.product"].has_access("create")
-        refused = set()
         for order in parsed:
             for line in order["lines"]:
                 code = line["product"]["code"]
                 # No code at all is a wrong row the reader already named.
-                if not code or code in products or code in refused:
+                if not code or code in products:
                     continue
                 if not may_create:
                     reason = self.env._(
@@ -317,7 +384,6 @@ class OrderImporter(models.AbstractModel):
                     )
                 else:
                     continue
-                refused.add(code)
                 filename, row = line["source"]
                 errors.append(RowError(filename, row, "product_code", reason))
 
@@ -459,3 +525,8 @@ class OrderImporter(models.AbstractModel):
         if order["ref"] in addresses:
             vals["partner_shipping_id"] = addresses[order["ref"]].id
         return vals
+
+
+def _rows_of(order):
+    """The row numbers of a parsed order: its first row and its lines'."""
+    return {order["source"][1]} | {line["source"][1] for line in order["lines"]}

@@ -2,6 +2,7 @@ import io
 import os
 import tempfile
 from datetime import date
+from operator import itemgetter
 from types import SimpleNamespace
 from unittest import TestCase
 
@@ -11,6 +12,7 @@ from odoo.addons.order_management.tools.order_files import (
     _cell_value,
     detect_encoding,
     detect_separator,
+    order_batches,
     read_order_file,
     read_tpch,
 )
@@ -695,3 +697,71 @@ class TestHeaderColumns(TestCase):
             [(error.row, error.field, error.reason) for error in errors],
             [(1, "customer_ref", "two columns are read as this one")],
         )
+
+
+class TestOrderBatches(TestCase):
+    """Large files are read a batch of orders at a time."""
+
+    def test_01_orders_come_as_their_last_row_is_read(self):
+        """An order comes in a batch once its last row is read, even when its
+        rows are apart; the rows after a batch are not read yet."""
+        content = csv_file(
+            "PO-1,C-9,Harbour Ltd,,,,,2031-05-02,B-1,Bracket,4,12.5,,",
+            "PO-2,C-9,Harbour Ltd,,,,,2031-05-02,B-1,Bracket,5,12.5,,",
+            "PO-1,C-9,Harbour Ltd,,,,,2031-05-02,H-2,Hinge,6,3,,",
+            "PO-3,C-9,Harbour Ltd,,,,,2031-05-02,H-2,Hinge,7,3,,",
+            "PO-4,C-9,Harbour Ltd,,,,,2031-05-02,H-2,Hinge,many,3,,",
+        )
+        errors = []
+        batches = order_batches("orders.csv", content, 2, errors)
+
+        first = next(batches)
+        self.assertEqual([order["ref"] for order in first], ["PO-2", "PO-1"])
+        self.assertEqual([len(order["lines"]) for order in first], [1, 2])
+        self.assertEqual(errors, [], "row 6 is read after the first batch")
+
+        rest = list(batches)
+        self.assertEqual(
+            [[o["ref"] for o in batch] for batch in rest], [["PO-3", "PO-4"]]
+        )
+        self.assertEqual([(e.row, e.field) for e in errors], [(6, "quantity")])
+
+    def test_02_leaves_out_the_orders_asked(self):
+        content = csv_file(
+            "PO-1,C-9,Harbour Ltd,,,,,2031-05-02,B-1,Bracket,4,12.5,,",
+            "PO-2,C-9,Harbour Ltd,,,,,2031-05-02,B-1,Bracket,5,12.5,,",
+        )
+        batches = list(order_batches("orders.csv", content, 10, [], skip={"PO-1"}))
+        self.assertEqual([[o["ref"] for o in batch] for batch in batches], [["PO-2"]])
+
+    def test_03_same_orders_as_read_whole(self):
+        """Read in batches or whole, a file gives the same orders and errors,
+        for CSV in any encoding and for XLSX."""
+        rows = [
+            "PO-1,C-9,宁波港务,,,,,2031-05-02,B-1,支架,4,12.5,,",
+            'PO-2,C-7,Delta GmbH,,,,,02.06.2031,B-1,,1,"12,5",,',
+            "PO-1,C-9,宁波港务,,,,,,H-2,铰链,10,3,5,急",
+            "PO-3,C-7,Delta GmbH,,,,,2031-06-01,,,1,2,,",
+        ]
+        files = {
+            "utf-8.csv": csv_file(*rows),
+            "bom.csv": b"\xef\xbb\xbf" + csv_file(*rows),
+            "gb18030.csv": csv_file(*rows).decode().encode("gb18030"),
+            "sheet.xlsx": xlsx_file(
+                HEADER.strip().split(","),
+                *(row.replace('"12,5"', "12.5").split(",") for row in rows),
+            ),
+        }
+        for name, content in files.items():
+            with self.subTest(file=name):
+                whole, whole_errors = read_order_file(name, content, partial=True)
+                errors = []
+                batched = [
+                    order
+                    for batch in order_batches(name, content, 1, errors)
+                    for order in batch
+                ]
+                by_ref = itemgetter("ref")
+                self.assertEqual(sorted(batched, key=by_ref), sorted(whole, key=by_ref))
+                self.assertEqual(sorted(errors), sorted(whole_errors))
+                self.assertEqual([e.row for e in errors], [5])

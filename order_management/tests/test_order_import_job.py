@@ -246,3 +246,25 @@ class TestOrderImportJob(OrderManagementCommon):
         self.assertEqual(len(job.order_ids), 3)
         with self.assertRaisesRegex(UserError, "already imported"):
             job.write({"mode": "valid"})
+
+    def test_11_valid_orders_leave_out_every_order_of_an_unknown_product(self):
+        """Each row of a product the clerk may not create is named, in every
+        batch, so that only the orders of known products are imported."""
+        rows = order_rows(6)
+        for index in (1, 4):  # file rows 3 and 6, in two batches of two orders
+            rows[index] = rows[index].replace("OM-BRACKET,", "NEW-9,Clamp")
+        job = self._job(csv_file(*rows), mode="valid")
+
+        with patch.object(order_importer, "BATCH_SIZE", 2):
+            job.action_check()
+            self.assertEqual((job.valid_order_count, job.error_count), (4, 2))
+            job.action_import()
+
+        self.assertEqual(job.state, "done")
+        self.assertEqual(
+            sorted(job.order_ids.mapped("client_order_ref")),
+            ["PO-1", "PO-3", "PO-4", "PO-6"],
+        )
+        report = read_workbook(base64.b64decode(job.error_report))
+        self.assertEqual([row[0] for row in report["Errors"][1:]], [3, 6])
+        self.assertEqual([row[0] for row in report["Rows not imported"][1:]], [3, 6])

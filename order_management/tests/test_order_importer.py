@@ -5,6 +5,7 @@ import logging
 import os
 import tempfile
 from datetime import date
+from unittest.mock import patch
 
 import openpyxl
 
@@ -14,6 +15,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
+from odoo.addons.order_management.models import order_importer
 from odoo.addons.order_management.tools.order_files import generate_tpch
 
 from .common import OrderManagementCommon
@@ -232,6 +234,26 @@ class TestOrderImporter(OrderManagementCommon):
         order = self.importer.with_user(self.clerk).import_file("orders.csv", known)
         self.assertEqual(order.create_uid, self.clerk)
         self.assertEqual(order.review_state, "waiting")
+
+    def test_06b_rows_of_an_order_apart_in_a_large_file(self):
+        """Read a batch at a time, an order whose rows are apart is still one
+        order, and the orders after it are all created."""
+        rows = [
+            f"PO-{ref},HB-1,Harbour Ltd,8 Quay St,Ningbo,315000,CN,2031-05-02,"
+            f"OM-BRACKET,,{quantity},12.5,,"
+            for ref, quantity in ((1, 1), (2, 2), (1, 3), (3, 4), (4, 5))
+        ]
+        with patch.object(order_importer, "BATCH_SIZE", 1):
+            orders = self.importer.import_file("orders.csv", csv_file(*rows))
+
+        quantities = {
+            order.client_order_ref: order.order_line.mapped("product_uom_qty")
+            for order in orders
+        }
+        self.assertEqual(
+            quantities,
+            {"PO-1": [1.0, 3.0], "PO-2": [2.0], "PO-3": [4.0], "PO-4": [5.0]},
+        )
 
     def test_07_delivery_addresses(self):
         """Another address than the customer's goes to one reused delivery contact."""

@@ -661,11 +661,14 @@ def _rebase_dates(orders, rebase_to, spread_days=REBASE_SPREAD_DAYS):
 
 
 def read_order_file(filename, content, encoding=None, partial=False):
-    """Read a CSV or XLSX order file given as bytes, one row per order line.
+    """Read a CSV or XLSX file given as bytes, one row per order line.
 
     Rows sharing an ``order_ref`` make one order; they must agree on its
     customer, delivery address and delivery date. The first row of an order
     that names a customer, address or date gives them.
+
+    Every order of the file is held at once: for files of any size, read them
+    with :func:`order_batches`.
 
     :param str filename: its name; the extension (.csv or .xlsx) tells the format
     :param bytes content: the file itself
@@ -675,20 +678,59 @@ def read_order_file(filename, content, encoding=None, partial=False):
         wrong, for a caller that imports only the orders no error names
     :return: (orders, errors)
     """
-    extension = os.path.splitext(filename)[1].lower()
     errors = []
-    if not content:
-        return [], [RowError(filename, 0, "(file)", "the file is empty")]
-    if extension == ".csv":
-        rows = _csv_rows(filename, content, encoding, errors)
-    elif extension == ".xlsx":
-        rows = _xlsx_rows(filename, content, errors)
-    else:
-        reason = "only .csv and .xlsx files are read"
-        return [], [RowError(filename, 0, "(file)", reason)]
-    orders = _orders_from_rows(filename, rows, errors)
+    rows = _file_rows(filename, content, encoding, errors)
+    orders = list(_orders_from_rows(filename, rows, errors))
     errors.sort(key=lambda error: error.row)
     return (orders if partial or not errors else []), errors
+
+
+def order_batches(filename, content, size, errors, encoding=None, skip=()):
+    """Yield the orders of a CSV or XLSX file as lists of ``size`` at most.
+
+    The rows are read twice: first for the last row of each order, then into
+    orders, each handed over as soon as its last row is read. Only a batch of
+    orders is held at a time, and a row number per order, however large the
+    file; an order whose rows are spread over the file is held from its first
+    row to its last.
+
+    :param list errors: gets the wrong values found, as :func:`read_order_file`
+        returns them, though not sorted; a batch comes after the errors of its
+        orders' rows
+    :param str encoding: as for :func:`read_order_file`
+    :param skip: references of orders to leave out
+    """
+    ends = {}
+    for number, values in _file_rows(filename, content, encoding, []):
+        ref = _text(values.get("order_ref")).strip()
+        if ref:
+            ends[ref] = number
+
+    batch = []
+    rows = _file_rows(filename, content, encoding, errors)
+    for order in _orders_from_rows(filename, rows, errors, ends):
+        if order["ref"] in skip:
+            continue
+        batch.append(order)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _file_rows(filename, content, encoding, errors):
+    """Yield (row number, values) of a CSV or XLSX file; refuse other files."""
+    extension = os.path.splitext(filename)[1].lower()
+    if not content:
+        errors.append(RowError(filename, 0, "(file)", "the file is empty"))
+    elif extension == ".csv":
+        yield from _csv_rows(filename, content, encoding, errors)
+    elif extension == ".xlsx":
+        yield from _xlsx_rows(filename, content, errors)
+    else:
+        reason = "only .csv and .xlsx files are read"
+        errors.append(RowError(filename, 0, "(file)", reason))
 
 
 def preview_order_file(filename, content, encoding=None, limit=5, rows=None):
@@ -713,13 +755,10 @@ def preview_order_file(filename, content, encoding=None, limit=5, rows=None):
         return preview
     if extension == ".csv":
         preview["encoding"] = encoding or detect_encoding(content)
-        text = _decode(filename, content, preview["encoding"], [])
-        if text is None:
+        stream = _text_stream(filename, content, preview["encoding"], [])
+        if stream is None:
             return preview
-        preview["separator"] = detect_separator(text)
-        lines = csv.reader(
-            io.StringIO(text, newline=""), delimiter=preview["separator"]
-        )
+        lines, preview["separator"] = _csv_reader(stream)
         book = None
     else:
         import openpyxl
@@ -810,27 +849,45 @@ def detect_encoding(content):
     bom = content.startswith(codecs.BOM_UTF8)
     for codec in ("utf-8", "gb18030", "cp1252"):
         try:
-            text = content.decode(codec)
+            chinese = _is_chinese(_decoded_chunks(content, codec))
         except UnicodeDecodeError:
             continue
         if codec == "utf-8":
             return "utf-8-sig" if bom else codec
-        if codec == "cp1252" or _is_chinese(text):
+        if codec == "cp1252" or chinese:
             return codec
     return "latin-1"
 
 
-def _is_chinese(text):
-    """Tell whether ``text`` holds ideographs, most of them common ones."""
-    ideographs = [char for char in text if "\u3400" <= char <= "\u9fff"]
-    common = 0
-    for char in ideographs:
-        try:
-            char.encode("gb2312")
-        except UnicodeEncodeError:
-            continue
-        common += 1
-    return bool(ideographs) and common * 2 >= len(ideographs)
+def _decoded_chunks(content, codec, size=1 << 16):
+    """Yield the text of ``content`` a piece at a time, never all of it.
+
+    :raise UnicodeDecodeError: where ``content`` is not ``codec`` text
+    :raise LookupError: when ``codec`` is not a known text encoding
+    """
+    # Refuses codecs of bytes to bytes (base64, zlib...) as well; Python
+    # skips the codec for empty bytes, hence four.
+    b"\0\0\0\0".decode(codec, errors="ignore")
+    decoder = codecs.getincrementaldecoder(codec)()
+    for start in range(0, len(content), size):
+        yield decoder.decode(content[start : start + size])
+    yield decoder.decode(b"", final=True)
+
+
+def _is_chinese(chunks):
+    """Tell whether text, given in pieces, holds ideographs, mostly common ones."""
+    ideographs = common = 0
+    for chunk in chunks:
+        for char in chunk:
+            if not "\u3400" <= char <= "\u9fff":
+                continue
+            ideographs += 1
+            try:
+                char.encode("gb2312")
+            except UnicodeEncodeError:
+                continue
+            common += 1
+    return bool(ideographs) and common * 2 >= ideographs
 
 
 def detect_separator(text):
@@ -844,29 +901,44 @@ def detect_separator(text):
     return max(SEPARATORS, key=line.count)
 
 
-def _decode(filename, content, encoding, errors):
-    """Return the text of a CSV file, or None when it cannot be read."""
+def _text_stream(filename, content, encoding, errors):
+    """Return the text of a CSV file as a stream, or None when it is not text.
+
+    The whole file is decoded once to find a wrong byte before any row is
+    read, a piece at a time: the text is never held whole.
+    """
     codec = encoding or detect_encoding(content)
     try:
-        text = content.decode(codec)
+        for _chunk in _decoded_chunks(content, codec):
+            pass
     except LookupError:
         reason = f"'{codec}' is not a known text encoding"
     except UnicodeDecodeError:
         reason = f"the file is not {codec.upper()} text; choose its encoding"
     else:
+        stream = io.TextIOWrapper(io.BytesIO(content), encoding=codec, newline="")
         # Any codec may leave a byte order mark at the start of the text.
-        return text.removeprefix("\ufeff")
+        if stream.read(1) != "\ufeff":
+            stream.seek(0)
+        return stream
     errors.append(RowError(filename, 0, "(file)", reason))
     return None
 
 
+def _csv_reader(stream):
+    """A ``csv.reader`` of a text stream, with the separator of its header."""
+    start = stream.tell()
+    separator = detect_separator(stream.readline())
+    stream.seek(start)
+    return csv.reader(stream, delimiter=separator), separator
+
+
 def _csv_rows(filename, content, encoding, errors):
     """Yield (row number, values) for each non-empty row of a CSV file."""
-    text = _decode(filename, content, encoding, errors)
-    if text is None:
+    stream = _text_stream(filename, content, encoding, errors)
+    if stream is None:
         return
-    stream = io.StringIO(text, newline="")
-    reader = csv.reader(stream, delimiter=detect_separator(text))
+    reader, _separator = _csv_reader(stream)
     number = 1
     try:
         header = _normalise_header(next(reader, []))
@@ -920,8 +992,12 @@ def _cell_value(cell):
     return text if isinstance(text, str) else cell
 
 
-def _orders_from_rows(filename, rows, errors):
-    """Group line rows into orders by their order reference."""
+def _orders_from_rows(filename, rows, errors, ends=None):
+    """Group line rows into orders by their order reference; yield each order.
+
+    :param dict ends: {order reference: its last row}; an order is yielded
+        at its last row. Without it, every order is yielded at the end.
+    """
     orders = {}
     for number, values in rows:
         row = _RowReader(filename, number, values, errors)
@@ -982,16 +1058,23 @@ def _orders_from_rows(filename, rows, errors):
             line[key] = float(line[key]) if line[key] is not None else None
         line["discount"] = line["discount"] or 0.0
         order["lines"].append(line)
+        if ends is not None and ends.get(ref) == number:
+            yield _complete(orders.pop(ref), errors)
 
     for order in orders.values():
-        order["note"] = "\n".join(order.pop("notes"))
-        order["special_note"] = "\n".join(order.pop("special_notes"))
-        # A date given but refused is already reported.
-        if not order.pop("dated"):
-            filename, number = order["source"]
-            reason = f"order {order['ref']} has no delivery date on any row"
-            errors.append(RowError(filename, number, "delivery_date", reason))
-    return list(orders.values())
+        yield _complete(order, errors)
+
+
+def _complete(order, errors):
+    """Finish an order whose rows are all read; refuse it if it has no date."""
+    order["note"] = "\n".join(order.pop("notes"))
+    order["special_note"] = "\n".join(order.pop("special_notes"))
+    # A date given but refused is already reported.
+    if not order.pop("dated"):
+        filename, number = order["source"]
+        reason = f"order {order['ref']} has no delivery date on any row"
+        errors.append(RowError(filename, number, "delivery_date", reason))
+    return order
 
 
 def _add_special(row, order, special):
