@@ -1,3 +1,4 @@
+import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -31,7 +32,7 @@ class OrderReviewChecks(models.AbstractModel):
         orders.order_line.mapped("pricelist_item_id")
         orders.order_line.mapped("product_no_variant_attribute_value_ids")
         exposure = self._credit_exposure(orders)
-        duplicates = exact_duplicates(self.env.cr, orders.ids)
+        duplicates = exact_duplicates(self.env.cr, orders.ids, self._day_zone())
         similar = self._similar_orders(orders)
         rules = self.env["order.legality.rule"].search(
             [("company_id", "in", orders.company_id.ids + [False])]
@@ -288,6 +289,13 @@ class OrderReviewChecks(models.AbstractModel):
             )
             for other_id, other_name, matched, products in found
         ]
+
+    def _day_zone(self):
+        """The time zone whose days the checks compare, as the accuracy check
+        reads them (``context_timestamp``); UTC for a name not in the tz
+        database."""
+        tz = self.env.context.get("tz") or self.env.user.tz
+        return tz if tz in pytz.all_timezones_set else "UTC"
 
     def _similar_orders(self, orders):
         """Look-alikes per order, with each company's window and tolerance."""

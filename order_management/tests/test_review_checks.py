@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from freezegun import freeze_time
 
@@ -10,6 +10,7 @@ from odoo.tools import mute_logger
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.base.tests.common import DISABLED_MAIL_CONTEXT
+from odoo.addons.order_management.tools.look_alike_orders import exact_duplicates
 
 from .common import OrderManagementCommon
 
@@ -311,6 +312,25 @@ class TestReviewChecks(OrderManagementCommon):
         second = self._create_order(commitment_date=day)
         self.assertEqual(second.review_state, "hold")
         self.assertIn(first.name, self._failed(second).message)
+
+    def test_15b_same_delivery_day_in_the_users_time_zone(self):
+        """23:30 and 01:30 UTC are two days in UTC, one day in Shanghai."""
+        late = datetime(2031, 5, 1, 23, 30)
+        first = self._create_order(commitment_date=late)
+        second = self._create_order(commitment_date=late + timedelta(hours=2))
+
+        checks = self.env["order.review.checks"]
+        for tz, expected in (("Asia/Shanghai", ["content"]), ("UTC", [])):
+            with self.subTest(tz=tz):
+                found = checks.with_context(tz=tz)._run(second)[second.id]
+                duplicate = next(r for r in found if r["check"] == "duplicate")
+                self.assertEqual(
+                    duplicate.get("related_order_id") == first.id, bool(expected)
+                )
+        self.assertEqual(
+            exact_duplicates(self.env.cr, second.ids, "Asia/Shanghai"),
+            {second.id: [("content", first.id, first.name)]},
+        )
 
     def test_16_true_non_duplicates_pass(self):
         """Another day, another quantity or a cancelled twin is no duplicate."""

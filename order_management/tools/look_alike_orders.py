@@ -13,17 +13,19 @@ or of the time window, through indexed columns:
 from odoo.tools import SQL
 
 
-def _family(order_ids):
+def _family(order_ids, tz="UTC"):
     """Return the part common to both queries, as SQL with its parameters.
 
     ``subject`` holds the orders checked, ``family`` the other orders of the
-    same customer (commercial partner) and company, not cancelled.
+    same customer (commercial partner) and company, not cancelled. Delivery
+    days are those of time zone ``tz`` (delivery dates are stored in UTC).
     """
     return SQL(
         """
     subject AS (
         SELECT o.id, o.company_id, o.client_order_ref, o.date_order,
-               o.commitment_date::date AS delivery_day,
+               (o.commitment_date AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date
+                   AS delivery_day,
                p.commercial_partner_id AS customer
           FROM sale_order o
           JOIN res_partner p ON p.id = o.partner_id
@@ -31,7 +33,8 @@ def _family(order_ids):
     ), family AS (
         SELECT s.id AS subject_id, other.id, other.name, other.client_order_ref,
                other.date_order,
-               other.commitment_date::date AS delivery_day
+               (other.commitment_date AT TIME ZONE 'UTC' AT TIME ZONE %(tz)s)::date
+                   AS delivery_day
           FROM subject s
           JOIN res_partner cp ON cp.commercial_partner_id = s.customer
           JOIN sale_order other
@@ -42,16 +45,19 @@ def _family(order_ids):
     )
         """,
         ids=list(order_ids),
+        tz=tz,
     )
 
 
-def exact_duplicates(cr, order_ids):
+def exact_duplicates(cr, order_ids, tz="UTC"):
     """Return {order id: [(reason, other id, other name)]}.
 
     ``reason`` is ``"reference"`` or ``"content"``.
 
     :param cr: a database cursor
     :param list order_ids: the orders to look for
+    :param str tz: the time zone whose days tell "the same delivery day", a
+        name PostgreSQL knows (Odoo's time zones are)
     """
     if not order_ids:
         return {}
@@ -89,7 +95,7 @@ def exact_duplicates(cr, order_ids):
                AND theirs.content = mine.content
              ORDER BY 1, 4
             """,
-            family=_family(order_ids),
+            family=_family(order_ids, tz),
         )
     )
     found = {}
