@@ -1,5 +1,6 @@
 from . import order_audit_event
 from . import order_audited_mixin
+from . import order_protected_fields_mixin
 from . import order_check_result
 from . import order_legality_rule
 from . import order_rejection_reason

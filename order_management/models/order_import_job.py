@@ -5,7 +5,7 @@ import logging
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.fields import Command
 
 from ..tools.order_files import ENCODINGS, preview_order_file
@@ -50,8 +50,10 @@ class OrderImportJob(models.Model):
     """
 
     _name = "order.import.job"
+    _inherit = ["order.protected.fields.mixin"]
     _description = "Order Import"
     _order = "id desc"
+    _order_protected_fields = PROTECTED_FIELDS
 
     name = fields.Char(string="File Name", required=True)
     file = fields.Binary(attachment=True, required=True)
@@ -113,7 +115,9 @@ class OrderImportJob(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._check_protected_fields(vals)
-        return super().create(vals_list)
+        return super(OrderImportJob, self._without_protected_defaults()).create(
+            vals_list
+        )
 
     def write(self, vals):
         self._check_protected_fields(vals)
@@ -124,16 +128,12 @@ class OrderImportJob(models.Model):
             return super(OrderImportJob, self.sudo()).write(vals)
         return super().write(vals)
 
-    def _check_protected_fields(self, vals):
-        protected = PROTECTED_FIELDS.intersection(vals)
-        if protected and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "The fields %(fields)s are set by checking and importing the "
-                    "file, not typed in.",
-                    fields=", ".join(sorted(protected)),
-                )
-            )
+    def _order_protected_fields_error(self, names):
+        return self.env._(
+            "The fields %(fields)s are set by checking and importing the "
+            "file, not typed in.",
+            fields=names,
+        )
 
     # ------------------------------------------------------------- actions --
 

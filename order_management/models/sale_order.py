@@ -98,7 +98,9 @@ REVIEWER_GROUPS = (
 
 
 class SaleOrder(models.Model):
-    _inherit = "sale.order"
+    _name = "sale.order"
+    _inherit = ["sale.order", "order.protected.fields.mixin"]
+    _order_protected_fields = PROTECTED_FIELDS
     # Changes kept in the order's history. Not the states: their moves are
     # history events of their own. Not date_order: confirming sets it, and the
     # confirmation event says when.
@@ -348,7 +350,8 @@ class SaleOrder(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self = self._without_protected_defaults()
+        # Nor may a default from the context make an order born confirmed.
+        self = self._without_protected_defaults(also=("state", "locked"))
         for vals in vals_list:
             self._check_protected_fields(vals)
             # An order is born a quotation: confirming is the gate's business.
@@ -402,33 +405,12 @@ class SaleOrder(models.Model):
             self._submit_entered_orders()
         return result
 
-    @api.model
-    def _without_protected_defaults(self):
-        """Drop ``default_<field>`` keys that would set what no one may type in."""
-        if self.env.su:
-            return self
-        guarded = PROTECTED_FIELDS | {"state", "locked"}
-        context = {
-            key: value
-            for key, value in self.env.context.items()
-            if not (key.startswith("default_") and key[8:] in guarded)
-        }
-        if len(context) == len(self.env.context):
-            return self
-
-        # A whole new context, as merging keys can only add them, never drop them.
-        return self.with_context(context)  # pylint: disable=context-overridden
-
-    def _check_protected_fields(self, vals):
-        protected = PROTECTED_FIELDS.intersection(vals)
-        if protected and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "The fields %(fields)s change only through the review, "
-                    "shipping and completion actions.",
-                    fields=", ".join(sorted(protected)),
-                )
-            )
+    def _order_protected_fields_error(self, names):
+        return self.env._(
+            "The fields %(fields)s change only through the review, "
+            "shipping and completion actions.",
+            fields=names,
+        )
 
     def _submit_entered_orders(self):
         """Send to review the quotations that now have lines and were never sent."""

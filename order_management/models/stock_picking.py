@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 SHIPMENT_STATES = [
     ("shipped", "Shipped"),
@@ -39,7 +39,9 @@ PROTECTED_FIELDS = {
 
 
 class StockPicking(models.Model):
-    _inherit = "stock.picking"
+    _name = "stock.picking"
+    _inherit = ["stock.picking", "order.protected.fields.mixin"]
+    _order_protected_fields = PROTECTED_FIELDS
     # Changes kept in the history of the delivery's order. Not the shipment
     # states and dates: the tracking steps record them as events.
     _order_audited_fields = (
@@ -91,35 +93,21 @@ class StockPicking(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su:
-            for vals in vals_list:
-                self._check_protected_fields(vals)
-            # Defaults from the context would set them all the same; a whole
-            # new context, as merging keys can only add them, never drop them.
-            self = self.with_context(  # pylint: disable=context-overridden
-                {
-                    key: value
-                    for key, value in self.env.context.items()
-                    if key[8:] not in PROTECTED_FIELDS or not key.startswith("default_")
-                }
-            )
-        return super().create(vals_list)
+        for vals in vals_list:
+            self._check_protected_fields(vals)
+        return super(StockPicking, self._without_protected_defaults()).create(vals_list)
 
     def write(self, vals):
         self._check_protected_fields(vals)
         with self.env["order.audit.event"]._changes_logged(self, vals):
             return super().write(vals)
 
-    def _check_protected_fields(self, vals):
-        protected = PROTECTED_FIELDS.intersection(vals)
-        if protected and not self.env.su:
-            raise AccessError(
-                self.env._(
-                    "The fields %(fields)s change only by shipping and by "
-                    "confirming the signature.",
-                    fields=", ".join(sorted(protected)),
-                )
-            )
+    def _order_protected_fields_error(self, names):
+        return self.env._(
+            "The fields %(fields)s change only by shipping and by "
+            "confirming the signature.",
+            fields=names,
+        )
 
     # ----------------------------------------------------------- actions --
 

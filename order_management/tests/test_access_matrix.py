@@ -94,6 +94,7 @@ MODEL_ACCESS = {
     "order.importer": "---- ---- ---- ---- ---- ---- ---- ----",
     "order.review.checks": "---- ---- ---- ---- ---- ---- ---- ----",
     "order.audited.mixin": "---- ---- ---- ---- ---- ---- ---- ----",
+    "order.protected.fields.mixin": "---- ---- ---- ---- ---- ---- ---- ----",
     "order.field.encryption": "---- ---- ---- ---- ---- ---- ---- ----",
 }
 

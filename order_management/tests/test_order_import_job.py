@@ -239,6 +239,14 @@ class TestOrderImportJob(OrderManagementCommon):
             self.env["order.import.job"].with_user(self.clerk).create(
                 {"name": "x.csv", "file": job.file, "state": "done"}
             )
+        # Nor through defaults in the context of the call.
+        planted = (
+            self.env["order.import.job"]
+            .with_user(self.clerk)
+            .with_context(default_state="done", default_done_count=7)
+            .create({"name": "x.csv", "file": job.file})
+        )
+        self.assertEqual((planted.state, planted.done_count), ("draft", 0))
 
         job.write({"file": base64.b64encode(csv_file(*order_rows(3)))})
         self.assertEqual(job.state, "draft")
