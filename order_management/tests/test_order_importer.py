@@ -255,6 +255,43 @@ class TestOrderImporter(OrderManagementCommon):
             {"PO-1": [1.0, 3.0], "PO-2": [2.0], "PO-3": [4.0], "PO-4": [5.0]},
         )
 
+    def test_06c_statistics_follow_a_large_import(self):
+        """Each time an import doubles the orders, PostgreSQL recounts them, the
+        rows of the import's own transaction included; not on a large table."""
+        rows = [
+            f"PO-{ref},HB-1,Harbour Ltd,8 Quay St,Ningbo,315000,CN,2031-05-02,"
+            f"OM-BRACKET,,{ref},12.5,,"
+            for ref in range(1, 13)
+        ]
+        Importer = type(self.importer)
+        for orders_before, expected_calls in ((0, 2), (1_000_000, 0)):
+            with (
+                self.subTest(orders_before=orders_before),
+                self.env.cr.savepoint(flush=False) as savepoint,
+                patch.object(order_importer, "BATCH_SIZE", 2),
+                patch.object(
+                    Importer, "_orders_in_statistics", return_value=orders_before
+                ),
+                patch.object(
+                    Importer,
+                    "_refresh_statistics",
+                    side_effect=Importer._refresh_statistics,
+                    autospec=True,
+                ) as refresh,
+            ):
+                self.importer.import_file("orders.csv", csv_file(*rows))
+                self.assertEqual(refresh.call_count, expected_calls)
+                if expected_calls:
+                    self.env.cr.execute(
+                        "SELECT reltuples FROM pg_class "
+                        "WHERE oid = 'sale_order'::regclass"
+                    )
+                    counted = self.env.cr.fetchone()[0]
+                    # Counted after the sixth order: all but the last six.
+                    present = self.env["sale.order"].search_count([])
+                    self.assertGreaterEqual(counted, present - 6)
+                savepoint.rollback()
+
     def test_07_delivery_addresses(self):
         """Another address than the customer's goes to one reused delivery contact."""
 
