@@ -7,6 +7,7 @@ from . import test_lifecycle
 from . import test_order_files
 from . import test_order_importer
 from . import test_order_import_job
+from . import test_import_batches_attack
 from . import test_portal_tracking
 from . import test_role_tours
 from . import test_review_bypass
