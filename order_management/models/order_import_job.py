@@ -152,7 +152,7 @@ class OrderImportJob(models.Model):
                 "state": "checked",
                 "preview": self._preview_html(preview),
                 "order_count": check.orders,
-                "valid_order_count": check.orders - len(check.refused),
+                "valid_order_count": check.valid_orders,
                 "error_count": len(check.errors),
                 "message": False,
                 **self._error_report_vals(content, encoding, check),
@@ -232,7 +232,7 @@ class OrderImportJob(models.Model):
             progress = self._report_progress
         try:
             with self.env.cr.savepoint():
-                if self.mode == "all":
+                if self.mode == "all" or not check.readable:
                     # Checked clean, but what it refers to may have changed since.
                     self.env["order.importer"]._raise_errors(check.errors, self.name)
                 created = self.env["order.importer"]._import_batches(
@@ -244,6 +244,20 @@ class OrderImportJob(models.Model):
             if not background:
                 raise
             self._finish("failed", message=str(error))
+            return self.env["sale.order"]
+        except Exception:
+            if not background:
+                raise
+            # Its "running" state is already committed: a job left so would
+            # wait for ever. Nothing of the file stays (the savepoint).
+            _logger.exception("order import %s: failed", self.id)
+            self._finish(
+                "failed",
+                message=self.env._(
+                    "The import failed unexpectedly; nothing was imported. "
+                    "The server log tells why."
+                ),
+            )
             return self.env["sale.order"]
         self._finish("done", orders=created)
         _logger.info(
@@ -351,12 +365,13 @@ class OrderImportJob(models.Model):
     def _error_report_vals(self, content, encoding, check):
         if not check.errors:
             return {"error_report": False, "error_report_name": False}
+        # A file not read to its end gives back every row that could be read.
         raw = preview_order_file(
             self.name,
             content,
             encoding=encoding,
             limit=None,
-            rows=check.refused_rows,
+            rows=check.refused_rows if check.readable else None,
         )
         report = _error_workbook(self.env, check.errors, raw)
         stem = self.name.rsplit(".", 1)[0]

@@ -6,7 +6,7 @@ from typing import NamedTuple
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
-from odoo.tools import SQL, plaintext2html
+from odoo.tools import SQL, float_is_zero, plaintext2html
 
 from ..tools.order_files import RowError, order_batches, read_tpch
 
@@ -41,6 +41,13 @@ class FileCheck(NamedTuple):
     # References of the orders that an error names, and all their rows.
     refused: frozenset
     refused_rows: frozenset
+    # False when the file could not be read to its end: then no order of it
+    # may be imported, as some may have rows past where reading stopped.
+    readable: bool
+
+    @property
+    def valid_orders(self):
+        return self.orders - len(self.refused) if self.readable else 0
 
 
 class OrderImporter(models.AbstractModel):
@@ -165,7 +172,10 @@ class OrderImporter(models.AbstractModel):
 
         errors.sort(key=lambda error: (error.filename, error.row))
         refused_rows.update(error.row for error in errors if error.row > 1)
-        return FileCheck(orders, errors, frozenset(refused), frozenset(refused_rows))
+        readable = not any(error.field == "(file)" for error in errors)
+        return FileCheck(
+            orders, errors, frozenset(refused), frozenset(refused_rows), readable
+        )
 
     def _file_batches(self, filename, content, encoding=None, skip=(), errors=None):
         """The orders of a file, ``BATCH_SIZE`` at a time (``order_batches``).
@@ -332,6 +342,7 @@ class OrderImporter(models.AbstractModel):
         partners = self._find_partners(parsed)
         products = self._find_products(parsed)
         self._check_new_products(parsed, products, errors)
+        self._check_quantities(parsed, errors)
         errors.sort(key=lambda error: (error.filename, error.row))
         return countries, partners, products, special_types, errors
 
@@ -430,6 +441,21 @@ class OrderImporter(models.AbstractModel):
                     continue
                 filename, row = line["source"]
                 errors.append(RowError(filename, row, "product_code", reason))
+
+    def _check_quantities(self, parsed, errors):
+        """Add an error for each quantity that Odoo would round to zero."""
+        digits = self.env["decimal.precision"].precision_get("Product Unit of Measure")
+        for order in parsed:
+            for line in order["lines"]:
+                quantity = line["quantity"]
+                if quantity and float_is_zero(quantity, precision_digits=digits):
+                    filename, row = line["source"]
+                    reason = self.env._(
+                        "%(quantity)s is zero once rounded to %(digits)s decimals",
+                        quantity=quantity,
+                        digits=digits,
+                    )
+                    errors.append(RowError(filename, row, "quantity", reason))
 
     def _create_partners(self, parsed, partners, countries):
         """Create the customers missing from ``partners`` and add them to it."""

@@ -704,7 +704,8 @@ class TestOrderBatches(TestCase):
 
     def test_01_orders_come_as_their_last_row_is_read(self):
         """An order comes in a batch once its last row is read, even when its
-        rows are apart; the rows after a batch are not read yet."""
+        rows are apart, in the order of first rows; the rows after a batch
+        are not read yet."""
         content = csv_file(
             "PO-1,C-9,Harbour Ltd,,,,,2031-05-02,B-1,Bracket,4,12.5,,",
             "PO-2,C-9,Harbour Ltd,,,,,2031-05-02,B-1,Bracket,5,12.5,,",
@@ -716,8 +717,8 @@ class TestOrderBatches(TestCase):
         batches = order_batches("orders.csv", content, 2, errors)
 
         first = next(batches)
-        self.assertEqual([order["ref"] for order in first], ["PO-2", "PO-1"])
-        self.assertEqual([len(order["lines"]) for order in first], [1, 2])
+        self.assertEqual([order["ref"] for order in first], ["PO-1", "PO-2"])
+        self.assertEqual([len(order["lines"]) for order in first], [2, 1])
         self.assertEqual(errors, [], "row 6 is read after the first batch")
 
         rest = list(batches)

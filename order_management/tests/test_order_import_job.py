@@ -6,6 +6,7 @@ import openpyxl
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.order_management.models import order_import_job, order_importer
 
@@ -196,6 +197,30 @@ class TestOrderImportJob(OrderManagementCommon):
 
         self.assertEqual(job.state, "failed")
         self.assertIn("OM-BRACKET", job.message)
+        self.assertEqual(self._order_count(), before)
+
+    def test_07b_unexpected_background_failure_ends_the_job(self):
+        """Any error in a background import, not only a refusal, marks the job
+        failed; otherwise it would stay "running" for good."""
+        job = self._job(csv_file(*order_rows(6)))
+        with patch.object(order_import_job, "BACKGROUND_ORDERS", 5):
+            job.action_check()
+            job.action_import()
+        before = self._order_count()
+
+        broken = ValueError("A string literal cannot contain NUL (0x00) characters.")
+        with (
+            patch.object(
+                type(self.env["order.importer"]),
+                "_prepare_order_vals",
+                side_effect=broken,
+            ),
+            mute_logger("odoo.addons.order_management.models.order_import_job"),
+        ):
+            self.env["order.import.job"]._cron_import()
+
+        self.assertEqual(job.state, "failed")
+        self.assertIn("unexpectedly", job.message)
         self.assertEqual(self._order_count(), before)
 
     def test_08_other_files_are_refused_clearly(self):

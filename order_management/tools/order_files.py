@@ -192,6 +192,9 @@ CHINESE_COLUMNS = {
 # Separators of a CSV file; on a tie in its header line, the first one wins.
 SEPARATORS = (",", ";", "\t", "|")
 
+# First bytes of GB2312's first level of ideographs, the most common ones.
+GB2312_FIRST_LEVEL = (0xB0, 0xD7)
+
 # Encodings a person may choose for a CSV file when detection guesses wrong.
 ENCODINGS = [
     ("utf-8", "UTF-8"),
@@ -238,6 +241,10 @@ class _RowReader:
     def text(self, field, required=False):
         value = self.values.get(field)
         value = "" if value is None else str(value).strip()
+        if "\x00" in value:
+            # PostgreSQL cannot store it: refused here, named, not at writing.
+            self.refuse(field, "the value holds a NUL character")
+            return ""
         if required and not value:
             self.refuse(field, "a value is required")
         return value
@@ -788,7 +795,7 @@ def preview_order_file(filename, content, encoding=None, limit=5, rows=None):
                 continue
             preview["numbers"].append(number)
             preview["rows"].append(cells)
-    except csv.Error:
+    except Exception:  # csv or openpyxl parsing errors, of any kind
         # What was read so far: the error is reported with its row when the
         # file is read.
         return preview
@@ -875,7 +882,12 @@ def _decoded_chunks(content, codec, size=1 << 16):
 
 
 def _is_chinese(chunks):
-    """Tell whether text, given in pieces, holds ideographs, mostly common ones."""
+    """Tell whether text, given in pieces, holds ideographs, mostly common ones.
+
+    Common ones are the 3,755 of GB2312's first level, which make nearly all
+    of everyday Chinese; accented Latin letters read as GB18030 give rarer
+    ones (Finnish "ää" gives 滗, of the second level).
+    """
     ideographs = common = 0
     for chunk in chunks:
         for char in chunk:
@@ -883,10 +895,10 @@ def _is_chinese(chunks):
                 continue
             ideographs += 1
             try:
-                char.encode("gb2312")
+                first_byte = char.encode("gb2312")[0]
             except UnicodeEncodeError:
                 continue
-            common += 1
+            common += GB2312_FIRST_LEVEL[0] <= first_byte <= GB2312_FIRST_LEVEL[1]
     return bool(ideographs) and common * 2 >= ideographs
 
 
@@ -930,7 +942,8 @@ def _csv_reader(stream):
     start = stream.tell()
     separator = detect_separator(stream.readline())
     stream.seek(start)
-    return csv.reader(stream, delimiter=separator), separator
+    # Strict: a quote left open is an error, not a cell to the end of the file.
+    return csv.reader(stream, delimiter=separator, strict=True), separator
 
 
 def _csv_rows(filename, content, encoding, errors):
@@ -939,9 +952,11 @@ def _csv_rows(filename, content, encoding, errors):
     if stream is None:
         return
     reader, _separator = _csv_reader(stream)
-    number = 1
+    # The row read last; on an error, the one after it could not be read.
+    number = 0
     try:
         header = _normalise_header(next(reader, []))
+        number = 1
         if not _check_header(filename, header, errors):
             return
         for number, fields in enumerate(reader, start=2):
@@ -950,10 +965,12 @@ def _csv_rows(filename, content, encoding, errors):
             if len(fields) > len(header):
                 reason = f"{len(fields)} values for {len(header)} columns"
                 errors.append(RowError(filename, number, "(row)", reason))
-                continue
+            # Still read, wrong, so that its order is refused with it.
             yield number, dict(zip(header, fields, strict=False))
     except csv.Error as error:
-        errors.append(RowError(filename, number, "(file)", f"not CSV ({error})"))
+        # A quote left open, say: what follows cannot be told apart.
+        reason = f"not CSV from this row on ({error})"
+        errors.append(RowError(filename, number + 1, "(file)", reason))
 
 
 def _xlsx_rows(filename, content, errors):
@@ -968,9 +985,11 @@ def _xlsx_rows(filename, content, errors):
         reason = f"not a readable XLSX file ({error})"
         errors.append(RowError(filename, 0, "(file)", reason))
         return
+    number = 0
     try:
         rows = book.worksheets[0].iter_rows(values_only=True)
         header = _normalise_header(next(rows, ()) or ())
+        number = 1
         if not _check_header(filename, header, errors):
             return
         for number, cells in enumerate(rows, start=2):
@@ -978,6 +997,9 @@ def _xlsx_rows(filename, content, errors):
                 continue
             values = (_cell_value(cell) for cell in cells)
             yield number, dict(zip(header, values, strict=False))
+    except Exception as error:  # the sheet is parsed as it is read: any kind
+        reason = f"not a readable XLSX file from this row on ({error})"
+        errors.append(RowError(filename, number + 1, "(file)", reason))
     finally:
         book.close()
 
@@ -996,9 +1018,10 @@ def _orders_from_rows(filename, rows, errors, ends=None):
     """Group line rows into orders by their order reference; yield each order.
 
     :param dict ends: {order reference: its last row}; an order is yielded
-        at its last row. Without it, every order is yielded at the end.
+        at its last row, or at the last row of an order begun before it.
+        Without it, every order is yielded at the end.
     """
-    orders = {}
+    orders, ended = {}, set()
     for number, values in rows:
         row = _RowReader(filename, number, values, errors)
         ref = row.text("order_ref", required=True)
@@ -1059,7 +1082,13 @@ def _orders_from_rows(filename, rows, errors, ends=None):
         line["discount"] = line["discount"] or 0.0
         order["lines"].append(line)
         if ends is not None and ends.get(ref) == number:
-            yield _complete(orders.pop(ref), errors)
+            # Handed over in the order of their first rows, as read whole:
+            # an order that ends first waits for those begun before it.
+            ended.add(ref)
+            while orders and next(iter(orders)) in ended:
+                first = next(iter(orders))
+                ended.discard(first)
+                yield _complete(orders.pop(first), errors)
 
     for order in orders.values():
         yield _complete(order, errors)
