@@ -3,6 +3,8 @@ import binascii
 import logging
 from typing import NamedTuple
 
+from psycopg2.errors import LockNotAvailable
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Command
@@ -25,6 +27,9 @@ REFERENCED_TABLES = (
     "product_product",
     "product_template",
 )
+
+# How long refreshing the statistics waits for another transaction's analysis.
+ANALYZE_LOCK_WAIT = "2s"
 
 # Errors listed in full in one message; the rest are counted.
 MAX_LISTED_ERRORS = 50
@@ -282,14 +287,39 @@ class OrderImporter(models.AbstractModel):
         transaction added too, and makes the checks be planned again, with an
         index. Called each time an import has doubled the orders, it costs a
         few analyses on a new database and none on a large one.
+
+        An analysis holds its tables against other analyses until the end of
+        the transaction: while another import holds them, this one goes on
+        without, rather than wait for it.
         """
+        cr = self.env.cr
         _logger.debug("order import: analysing %s", ", ".join(REFERENCED_TABLES))
-        self.env.cr.execute(
-            SQL(
-                "ANALYZE %s",
-                SQL(", ").join(SQL.identifier(name) for name in REFERENCED_TABLES),
+        cr.execute("SELECT current_setting('lock_timeout')")
+        lock_timeout = cr.fetchone()[0]
+        try:
+            # Rolled back on failure, and the lock wait with it.
+            with cr.savepoint(flush=False):
+                cr.execute(
+                    "SELECT set_config('lock_timeout', %s, true)",
+                    [ANALYZE_LOCK_WAIT],
+                )
+                cr.execute(
+                    SQL(
+                        "ANALYZE %s",
+                        SQL(", ").join(
+                            SQL.identifier(name) for name in REFERENCED_TABLES
+                        ),
+                    ),
+                    log_exceptions=False,
+                )
+                cr.execute(
+                    "SELECT set_config('lock_timeout', %s, true)", [lock_timeout]
+                )
+        except LockNotAvailable:
+            _logger.info(
+                "order import: statistics not refreshed, another transaction "
+                "is analysing the same tables"
             )
-        )
 
     def _raise_errors(self, errors, source):
         """Raise a UserError listing ``errors`` as "file, row N, field: reason"."""

@@ -292,6 +292,27 @@ class TestOrderImporter(OrderManagementCommon):
                     self.assertGreaterEqual(counted, present - 6)
                 savepoint.rollback()
 
+    def test_06d_busy_tables_are_not_waited_for(self):
+        """While another transaction analyses the same tables, the import
+        goes on without refreshing, its transaction intact."""
+        # Were the refresh to wait, fail instead of hanging.
+        self.env.cr.execute("SET LOCAL statement_timeout = '10s'")
+        with self.registry.cursor() as other:
+            # Never wait on this test's own transaction.
+            other.execute("SET lock_timeout = '5s'")
+            # Holds the table against other analyses until it ends.
+            other.execute("ANALYZE sale_order")
+            with (
+                patch.object(order_importer, "ANALYZE_LOCK_WAIT", "50ms"),
+                self.assertLogs(IMPORTER_LOGGER, logging.INFO) as logs,
+            ):
+                self.importer._refresh_statistics()
+            other.rollback()
+
+        self.assertIn("statistics not refreshed", "\n".join(logs.output))
+        self.env.cr.execute("SELECT current_setting('lock_timeout')")
+        self.assertEqual(self.env.cr.fetchone()[0], "0")
+
     def test_07_delivery_addresses(self):
         """Another address than the customer's goes to one reused delivery contact."""
 
