@@ -696,10 +696,10 @@ def order_batches(filename, content, size, errors, encoding=None, skip=()):
     """Yield the orders of a CSV or XLSX file as lists of ``size`` at most.
 
     The rows are read twice: first for the last row of each order, then into
-    orders, each handed over as soon as its last row is read. Only a batch of
+    orders, in the order of their first rows, each handed over once its last
+    row and those of the orders begun before it are read. Only a batch of
     orders is held at a time, and a row number per order, however large the
-    file; an order whose rows are spread over the file is held from its first
-    row to its last.
+    file; orders whose rows are spread over the file are held meanwhile.
 
     :param list errors: gets the wrong values found, as :func:`read_order_file`
         returns them, though not sorted; a batch comes after the errors of its
