@@ -856,7 +856,11 @@ def detect_encoding(content):
     bom = content.startswith(codecs.BOM_UTF8)
     for codec in ("utf-8", "gb18030", "cp1252"):
         try:
-            chinese = _is_chinese(_decoded_chunks(content, codec))
+            if codec == "gb18030":
+                # Only here are the characters looked at, one by one.
+                chinese = _is_chinese(_decoded_chunks(content, codec))
+            else:
+                _check_decodes(content, codec)
         except UnicodeDecodeError:
             continue
         if codec == "utf-8":
@@ -864,6 +868,16 @@ def detect_encoding(content):
         if codec == "cp1252" or chinese:
             return codec
     return "latin-1"
+
+
+def _check_decodes(content, codec):
+    """Decode ``content`` a piece at a time, keeping nothing.
+
+    :raise UnicodeDecodeError: where ``content`` is not ``codec`` text
+    :raise LookupError: when ``codec`` is not a known text encoding
+    """
+    for _chunk in _decoded_chunks(content, codec):
+        pass
 
 
 def _decoded_chunks(content, codec, size=1 << 16):
@@ -921,8 +935,7 @@ def _text_stream(filename, content, encoding, errors):
     """
     codec = encoding or detect_encoding(content)
     try:
-        for _chunk in _decoded_chunks(content, codec):
-            pass
+        _check_decodes(content, codec)
     except LookupError:
         reason = f"'{codec}' is not a known text encoding"
     except UnicodeDecodeError:
