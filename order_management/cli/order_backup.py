@@ -47,9 +47,9 @@ from ..tools.backup_files import (
     load_key,
     read_checksum_file,
     restore_filestore,
-    write_key_file,
 )
 from ..tools.backup_pitr import prepare_recovery, take_base_backup
+from ..tools.key_files import write_key_file
 from .arguments import split_arguments
 
 ACTIONS = (

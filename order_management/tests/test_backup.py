@@ -34,8 +34,8 @@ from odoo.addons.order_management.tools.backup_files import (
     file_sha256,
     load_key,
     read_manifest,
-    write_key_file,
 )
+from odoo.addons.order_management.tools.key_files import write_key_file
 
 ARCHIVING = "odoo.addons.order_management.models.order_backup.archiving_status"
 RUNBOOK = Path(__file__).parents[1] / "readme" / "RECOVERY.md"

@@ -16,7 +16,6 @@ from odoo.addons.order_management.tools.backup_files import (
     checksum_path,
     extract_backup,
     file_sha256,
-    generate_key,
     load_key,
     parse_key,
     read_checksum_file,
@@ -26,13 +25,16 @@ from odoo.addons.order_management.tools.backup_files import (
     verify_extracted,
     write_backup,
     write_checksum_file,
-    write_key_file,
 )
 from odoo.addons.order_management.tools.backup_offsite import (
     OffsiteError,
     copy_backup,
     parse_target,
     verify_copy,
+)
+from odoo.addons.order_management.tools.key_files import (
+    generate_key,
+    write_key_file,
 )
 
 

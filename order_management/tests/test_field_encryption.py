@@ -16,8 +16,8 @@ from ..tools.field_encryption import (
     decrypt,
     encrypt,
     load_key,
-    write_key_file,
 )
+from ..tools.key_files import write_key_file
 from .common import OrderManagementCommon
 
 ACCOUNT = "CN55 6221 8800 1234 5678"

@@ -42,9 +42,9 @@ from odoo.addons.order_management.tools.backup_files import (
     BACKUP_SUFFIX,
     KEY_ENV,
     checksum_path,
-    generate_key,
     list_files,
 )
+from odoo.addons.order_management.tools.key_files import generate_key
 
 ADDON = Path(__file__).resolve().parents[1]
 PREVIOUS = "18.0.1.0.0"

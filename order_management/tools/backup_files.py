@@ -15,8 +15,6 @@ The key is 32 random bytes written as URL-safe base64. It is read from the
 database. Plain functions: the models and the command line feed them paths.
 """
 
-import base64
-import binascii
 import hashlib
 import hmac
 import io
@@ -33,9 +31,9 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-KEY_ENV = "ORDER_BACKUP_KEY"
-KEY_SIZE = 32
+from .key_files import KEY_SIZE, decode_key
 
+KEY_ENV = "ORDER_BACKUP_KEY"
 MAGIC = b"OMBACKUP"
 FORMAT_VERSION = 1
 # magic, version, key id, nonce prefix, chunk size
@@ -67,35 +65,17 @@ class CorruptBackupError(BackupError):
 # ------------------------------------------------------------------- keys --
 
 
-def generate_key():
-    """Return a new key as the text a key file or the variable holds."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_SIZE)).decode()
-
-
 def parse_key(text):
     """Return the 32 key bytes written as URL-safe base64 in ``text``.
 
     :raise BackupError: when ``text`` is not such a key
     """
-    try:
-        key = base64.urlsafe_b64decode(text.strip().encode("ascii"))
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        key = b""
-    if len(key) != KEY_SIZE:
+    key = decode_key(text)
+    if key is None:
         raise BackupError(
             f"the backup key must be {KEY_SIZE} bytes written as URL-safe base64"
         )
     return key
-
-
-def write_key_file(path):
-    """Write a new key to ``path``, readable by its owner only; refuse to
-    overwrite an existing file (its backups could no longer be read)."""
-    path = Path(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(generate_key() + "\n")
-    return path
 
 
 def load_key(key_file=None, environ=None):

@@ -15,7 +15,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 import secrets
 import stat
 from pathlib import Path
@@ -23,9 +22,10 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .key_files import KEY_SIZE, decode_key
+
 PREFIX = "omenc1:"
 FINGERPRINT_PREFIX = "omhash1:"
-KEY_SIZE = 32
 KEY_ID_SIZE = 8
 NONCE_SIZE = 12
 
@@ -35,21 +35,6 @@ class FieldKeyError(Exception):
 
 
 # ------------------------------------------------------------------- keys --
-
-
-def generate_key():
-    """Return a new key as the text a key file holds."""
-    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_SIZE)).decode()
-
-
-def write_key_file(path):
-    """Write a new key to ``path``, readable by its owner only; refuse to
-    overwrite an existing file (the values sealed with it would be lost)."""
-    path = Path(path)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(generate_key() + "\n")
-    return path
 
 
 # Keys read, by path: {path: (modification time, key)}. A list view decrypts
@@ -76,11 +61,8 @@ def load_key(key_file):
         raise FieldKeyError(f"cannot read the key file {path}: {error}") from error
     if status.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise FieldKeyError(f"the key file {path} is open to other users")
-    try:
-        key = base64.urlsafe_b64decode(text.strip().encode("ascii"))
-    except (binascii.Error, ValueError, UnicodeEncodeError):
-        key = b""
-    if len(key) != KEY_SIZE:
+    key = decode_key(text)
+    if key is None:
         raise FieldKeyError(
             f"the key file {path} does not hold {KEY_SIZE} bytes "
             "written as URL-safe base64"
